@@ -1,0 +1,1 @@
+//! What wires Leadflow outside Lambda (local server, DynamoDB Local launcher): lands with the store issue.
