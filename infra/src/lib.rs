@@ -1,1 +1,4 @@
-//! What wires Leadflow outside Lambda (local server, DynamoDB Local launcher): lands with the store issue.
+//! What wires Leadflow outside Lambda: the DynamoDB Local launcher (and, with the
+//! handlers issue, the local API server).
+
+pub mod dynamodb_local;

@@ -4,11 +4,13 @@
 
 pub mod clock;
 pub mod identity;
+pub mod intake;
 pub mod lead;
 pub mod matching;
 pub mod scoring;
 pub mod sla;
 pub mod stage;
+pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use identity::{IdKey, LeadId};

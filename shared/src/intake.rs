@@ -1,0 +1,136 @@
+//! Applying a form submission to its lead: read, merge, score, conditional write.
+//!
+//! The common path is exactly one read and one write, no transaction. A lost race
+//! (another submission for the same person landed in between) is retried with jittered
+//! backoff; the idempotency key travels inside the item, so the same conditional write
+//! that applies a delivery also makes its redelivery a no-op.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::identity::IdKey;
+use crate::lead::{Activity, Answers, Lead, Profile};
+use crate::scoring::Scorer;
+use crate::store::{LeadStore, StoreError};
+
+/// The activity recorded for a submission that names none.
+pub const FORM_SUBMISSION: &str = "form_submission";
+
+/// One form delivery, already validated and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    /// Which form or tool sent it (`web`, `typeform`, ...).
+    pub source: String,
+    pub received_at: Timestamp,
+    /// The `Idempotency-Key`, or the form tool's own delivery id.
+    pub delivery_key: Option<String>,
+    /// Normalised; `profile.email` is the lead's identity.
+    pub profile: Profile,
+    pub answers: Answers,
+    /// What the person did; [`FORM_SUBMISSION`] if the form does not say.
+    pub activity: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What applying a submission did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub lead: Lead,
+    /// The submission created the lead.
+    pub created: bool,
+    /// The delivery had been applied before: nothing was written.
+    pub duplicate: bool,
+    /// Write attempts it took (1 without contention).
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Lost the race for the same lead this many times in a row.
+    #[error("gave up after {0} conflicting writes to the same lead")]
+    Contention(u32),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// How often and how patiently a lost race is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Enough for a burst of a hundred deliveries for one person to land in full.
+    fn default() -> Self {
+        Self { max_attempts: 40, base: Duration::from_millis(4), cap: Duration::from_millis(250) }
+    }
+}
+
+impl RetryPolicy {
+    /// "Full jitter": a random wait up to the exponential bound.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let bound = self.base.saturating_mul(1 << attempt.min(16)).min(self.cap);
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        Duration::from_nanos(random % (bound.as_nanos() as u64).max(1))
+    }
+}
+
+/// Applies a submission to its lead (creating it if new) and writes it back.
+pub async fn apply_submission<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    id_key: &IdKey,
+    submission: &Submission,
+    retry: RetryPolicy,
+) -> Result<Applied, IntakeError> {
+    let id = id_key.lead_id(&submission.profile.email);
+    let now = submission.received_at;
+    for attempt in 1..=retry.max_attempts {
+        let existing = store.get(&id).await?;
+        if let Some(lead) = &existing {
+            if let Some(key) = &submission.delivery_key {
+                if lead.has_delivery(key, now) {
+                    return Ok(Applied {
+                        lead: lead.clone(),
+                        created: false,
+                        duplicate: true,
+                        attempts: attempt,
+                    });
+                }
+            }
+        }
+        let created = existing.is_none();
+        let mut lead = existing
+            .unwrap_or_else(|| Lead::new(id.clone(), &submission.source, submission.profile.clone(), now));
+        merge(scorer, &mut lead, submission);
+        scorer.requalify(&mut lead, now).map_err(|e| IntakeError::Internal(e.to_string()))?;
+        lead.updated_at = lead.updated_at.max(now);
+        lead.version += 1;
+        match store.put(&lead).await {
+            Ok(()) => return Ok(Applied { lead, created, duplicate: false, attempts: attempt }),
+            Err(StoreError::Conflict) => {
+                tracing::debug!(lead = %id, attempt, "lost a write race, retrying");
+                tokio::time::sleep(retry.backoff(attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(IntakeError::Contention(retry.max_attempts))
+}
+
+fn merge(scorer: &Scorer, lead: &mut Lead, s: &Submission) {
+    lead.merge_profile(s.profile.clone());
+    lead.merge_answers(s.answers.clone());
+    lead.merge_attributes(s.attributes.clone());
+    let kind = s.activity.clone().unwrap_or_else(|| FORM_SUBMISSION.to_owned());
+    scorer.record_activity(lead, Activity { kind, at: s.received_at, source: s.source.clone() });
+    if let Some(key) = &s.delivery_key {
+        lead.remember_delivery(key, s.received_at);
+    }
+}

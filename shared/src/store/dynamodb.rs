@@ -1,0 +1,455 @@
+//! The DynamoDB store: one item per lead, conditional writes, two sparse indexes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as DdbKeyType,
+    KeysAndAttributes, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::table::{self, KeyDesign, KeyType};
+use super::{
+    check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, LeadStore,
+    Page, StoreError, QUEUED_STAGES,
+};
+use crate::clock::Timestamp;
+use crate::identity::LeadId;
+use crate::lead::Lead;
+use crate::stage::Stage;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Leads in one DynamoDB table (see [`table`] for its design).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn key(id: &LeadId) -> Item {
+        HashMap::from([
+            (table::PK.to_owned(), AttributeValue::S(format!("{}{id}", table::LEAD_PK_PREFIX))),
+            (table::SK.to_owned(), AttributeValue::S(table::LEAD_SK.to_owned())),
+        ])
+    }
+
+    fn to_item(lead: &Lead) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(lead)
+            .map_err(|e| StoreError::Internal(format!("cannot encode lead: {e}")))?;
+        item.extend(Self::key(&lead.id));
+        if let Some(score) = queue_score(lead) {
+            item.insert(table::QUEUE_PK.into(), AttributeValue::S(lead.stage.id().into()));
+            item.insert(table::QUEUE_SK.into(), AttributeValue::N(score.to_string()));
+        }
+        if let Some(due) = due_at(lead) {
+            item.insert(table::DUE_PK.into(), AttributeValue::S(table::DUE_SHARD.into()));
+            item.insert(table::DUE_SK.into(), AttributeValue::N(due.unix().to_string()));
+        }
+        Ok(item)
+    }
+
+    fn from_item(mut item: Item) -> Result<Lead, StoreError> {
+        for k in [table::PK, table::SK, table::QUEUE_PK, table::QUEUE_SK, table::DUE_PK, table::DUE_SK] {
+            item.remove(k);
+        }
+        serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
+            .map_err(|e| StoreError::Internal(format!("cannot decode lead item: {e}")))
+    }
+
+    /// The leads behind index entries, in the entries' order, read consistently and
+    /// kept only if `still` holds for their current state (an index lags its table).
+    async fn fetch(&self, keys: &[Item], still: impl Fn(&Lead) -> bool) -> Result<Vec<Lead>, StoreError> {
+        let mut found: HashMap<String, Lead> = HashMap::with_capacity(keys.len());
+        let mut pending: Vec<Item> = keys
+            .iter()
+            .map(|k| {
+                k.iter()
+                    .filter(|(n, _)| *n == table::PK || *n == table::SK)
+                    .map(|(n, v)| (n.clone(), v.clone()))
+                    .collect()
+            })
+            .collect();
+        let mut rounds = 0;
+        while !pending.is_empty() {
+            rounds += 1;
+            if rounds > 8 {
+                return Err(StoreError::Unavailable(
+                    "BatchGetItem: keys left unprocessed after 8 rounds".into(),
+                ));
+            }
+            if rounds > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << rounds)).await;
+            }
+            let batch: Vec<Item> = pending.drain(..pending.len().min(100)).collect();
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(batch))
+                .consistent_read(true)
+                .build()
+                .map_err(internal)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error("BatchGetItem", e))?;
+            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                let lead = Self::from_item(item)?;
+                found.insert(lead.id.as_str().to_owned(), lead);
+            }
+            if let Some(left) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                pending.extend(left.keys);
+            }
+        }
+        Ok(keys
+            .iter()
+            .filter_map(|k| match k.get(table::PK) {
+                Some(AttributeValue::S(pk)) => pk.strip_prefix(table::LEAD_PK_PREFIX),
+                _ => None,
+            })
+            .filter_map(|id| found.remove(id))
+            .filter(|l| still(l))
+            .collect())
+    }
+
+    /// Cuts a listing to `limit` (the request asked for one more, so the last page
+    /// carries no cursor) and builds the cursor from the last index entry kept.
+    fn cut(mut keys: Vec<Item>, more: bool, limit: usize) -> (Vec<Item>, Option<Item>) {
+        let more = more || keys.len() > limit;
+        keys.truncate(limit);
+        let last = if more { keys.last().cloned() } else { None };
+        (keys, last)
+    }
+
+    /// Creates the table with both indexes and TTL, as template.yaml declares it.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr_type = |t: KeyType| match t {
+            KeyType::S => ScalarAttributeType::S,
+            KeyType::N => ScalarAttributeType::N,
+        };
+        let key_schema = |k: &KeyDesign| -> Result<Vec<KeySchemaElement>, StoreError> {
+            Ok(vec![
+                KeySchemaElement::builder()
+                    .attribute_name(k.partition.0)
+                    .key_type(DdbKeyType::Hash)
+                    .build()
+                    .map_err(internal)?,
+                KeySchemaElement::builder()
+                    .attribute_name(k.sort.0)
+                    .key_type(DdbKeyType::Range)
+                    .build()
+                    .map_err(internal)?,
+            ])
+        };
+        let mut definitions = BTreeMap::new();
+        for k in std::iter::once(&table::TABLE_KEYS).chain(table::INDEXES.iter()) {
+            definitions.insert(k.partition.0, k.partition.1);
+            definitions.insert(k.sort.0, k.sort.1);
+        }
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key_schema(&table::TABLE_KEYS)?));
+        for (name, t) in definitions {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(attr_type(t))
+                    .build()
+                    .map_err(internal)?,
+            );
+        }
+        for index in &table::INDEXES {
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index.name)
+                    .set_key_schema(Some(key_schema(index)?))
+                    // Keys only: index entries stay tiny, so an intake write that moves a
+                    // lead in the queue or the due list costs one unit per index, not the
+                    // item's size again. Listings fetch the items by key.
+                    .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                    .build()
+                    .map_err(internal)?,
+            );
+        }
+        request.send().await.map_err(|e| map_sdk_error("CreateTable", e))?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(table::TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(internal)?,
+            )
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("UpdateTimeToLive", e))?;
+        Ok(())
+    }
+}
+
+/// A number attribute of an index entry, as text (for cursors).
+fn number(item: &Item, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.clone(),
+        _ => "0".into(),
+    }
+}
+
+/// The lead id in an index entry's partition key.
+fn id_of(item: &Item) -> String {
+    match item.get(table::PK) {
+        Some(AttributeValue::S(pk)) => pk.strip_prefix(table::LEAD_PK_PREFIX).unwrap_or(pk).to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// Error codes that mean "not now": throttling and server-side trouble.
+const RETRYABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+    "TransactionInProgressException",
+];
+
+/// Maps an SDK error into the domain's terms; never panics, whatever the SDK returns.
+pub fn map_sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)),
+        _ => false,
+    };
+    let text = format!("{operation}: {}", DisplayErrorContext(&err));
+    if unavailable {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Internal(text)
+    }
+}
+
+impl LeadStore for DynamoStore {
+    async fn get(&self, id: &LeadId) -> Result<Option<Lead>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("GetItem", e))?;
+        out.item.map(Self::from_item).transpose()
+    }
+
+    async fn put(&self, lead: &Lead) -> Result<(), StoreError> {
+        if lead.version == 0 {
+            return Err(StoreError::Internal("a lead is written with version 1 or more".into()));
+        }
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(Self::to_item(lead)?));
+        let request = if lead.version == 1 {
+            request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", table::PK)
+        } else {
+            request
+                .condition_expression("#v = :expected")
+                .expression_attribute_names("#v", table::VERSION)
+                .expression_attribute_values(":expected", AttributeValue::N((lead.version - 1).to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(map_sdk_error("PutItem", e)),
+        }
+    }
+
+    async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
+        let start = match cursor {
+            None => None,
+            Some(c) => {
+                let p = decode_cursor(c, stage.id(), 2)?;
+                let (score, id) = (cursor_number(&p[0])?, cursor_id(&p[1])?);
+                let mut key = Self::key(&id);
+                key.insert(table::QUEUE_PK.into(), AttributeValue::S(stage.id().into()));
+                key.insert(table::QUEUE_SK.into(), AttributeValue::N(score.to_string()));
+                Some(key)
+            }
+        };
+        if !QUEUED_STAGES.contains(&stage) {
+            return Ok(Page { leads: vec![], cursor: None });
+        }
+        let limit = check_limit(limit);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(table::QUEUE_INDEX)
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", table::QUEUE_PK)
+            .expression_attribute_values(":s", AttributeValue::S(stage.id().into()))
+            .scan_index_forward(false)
+            .limit(limit as i32 + 1)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("Query", e))?;
+        let (keys, last) = Self::cut(out.items.unwrap_or_default(), out.last_evaluated_key.is_some(), limit);
+        let cursor = last.map(|k| encode_cursor(stage.id(), &[&number(&k, table::QUEUE_SK), &id_of(&k)]));
+        let leads = self.fetch(&keys, |l| l.stage == stage).await?;
+        Ok(Page { leads, cursor })
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
+        let start = match cursor {
+            None => None,
+            Some(c) => {
+                let p = decode_cursor(c, "due", 2)?;
+                let (at, id) = (cursor_number(&p[0])?, cursor_id(&p[1])?);
+                let mut key = Self::key(&id);
+                key.insert(table::DUE_PK.into(), AttributeValue::S(table::DUE_SHARD.into()));
+                key.insert(table::DUE_SK.into(), AttributeValue::N(at.to_string()));
+                Some(key)
+            }
+        };
+        let limit = check_limit(limit);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(table::DUE_INDEX)
+            .key_condition_expression("#p = :p AND #d <= :now")
+            .expression_attribute_names("#p", table::DUE_PK)
+            .expression_attribute_names("#d", table::DUE_SK)
+            .expression_attribute_values(":p", AttributeValue::S(table::DUE_SHARD.into()))
+            .expression_attribute_values(":now", AttributeValue::N(now.unix().to_string()))
+            .limit(limit as i32 + 1)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("Query", e))?;
+        let (keys, last) = Self::cut(out.items.unwrap_or_default(), out.last_evaluated_key.is_some(), limit);
+        let cursor = last.map(|k| encode_cursor("due", &[&number(&k, table::DUE_SK), &id_of(&k)]));
+        let leads = self.fetch(&keys, |l| due_at(l).is_some_and(|d| d <= now)).await?;
+        Ok(Page { leads, cursor })
+    }
+
+    async fn scan(
+        &self,
+        segment: u32,
+        segments: u32,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        if segments == 0 || segment >= segments {
+            return Err(StoreError::Internal(format!("scan segment {segment} of {segments}")));
+        }
+        let start = match cursor {
+            None => None,
+            Some(c) => Some(Self::key(&cursor_id(&decode_cursor(c, "scan", 1)?[0])?)),
+        };
+        let limit = check_limit(limit);
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .segment(segment as i32)
+            .total_segments(segments as i32)
+            .limit(limit as i32 + 1)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("Scan", e))?;
+        let more = out.last_evaluated_key.is_some() || out.items.as_ref().is_some_and(|i| i.len() > limit);
+        let mut leads =
+            out.items.unwrap_or_default().into_iter().map(Self::from_item).collect::<Result<Vec<_>, _>>()?;
+        leads.truncate(limit);
+        let cursor = if more { leads.last().map(|l| encode_cursor("scan", &[l.id.as_str()])) } else { None };
+        Ok(Page { leads, cursor })
+    }
+
+    async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("DeleteItem", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}
+
+/// Counts the requests a client sends, by operation (`GetItem`, `PutItem`, ...), retries
+/// included. Proves the cost claims (one read and one write per submission).
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl RequestCounter {
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn reset(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts().values().sum()
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(operation).or_default() += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,49 @@
+//! The one table, described once: keys, the two sparse indexes, the TTL attribute.
+//! The DynamoDB store, the tests, the local server and template.yaml all follow this.
+
+/// Partition key: `LEAD#<id>`.
+pub const PK: &str = "PK";
+/// Sort key: `LEAD` for the lead item (room for other item types under the same key).
+pub const SK: &str = "SK";
+pub const LEAD_SK: &str = "LEAD";
+pub const LEAD_PK_PREFIX: &str = "LEAD#";
+
+/// The sales queue: leads of one stage, best score first. Sparse: only queued stages.
+pub const QUEUE_INDEX: &str = "queue";
+pub const QUEUE_PK: &str = "queue_stage";
+pub const QUEUE_SK: &str = "queue_score";
+
+/// Leads due for re-scoring, earliest first. Sparse: only leads that can change.
+pub const DUE_INDEX: &str = "due";
+pub const DUE_PK: &str = "due_shard";
+pub const DUE_SK: &str = "due_at";
+/// The due index's one partition value. Due writes are one per scoring change, far
+/// below a partition's limit for any lead volume a marketing team produces.
+pub const DUE_SHARD: &str = "DUE";
+
+/// Epoch seconds after which DynamoDB's TTL removes the item (retention policy).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Optimistic concurrency.
+pub const VERSION: &str = "version";
+
+/// Attribute types of key attributes, as DynamoDB names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    S,
+    N,
+}
+
+/// An index (or the table itself): partition and sort key with their types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyDesign {
+    pub name: &'static str,
+    pub partition: (&'static str, KeyType),
+    pub sort: (&'static str, KeyType),
+}
+
+pub const TABLE_KEYS: KeyDesign =
+    KeyDesign { name: "table", partition: (PK, KeyType::S), sort: (SK, KeyType::S) };
+pub const INDEXES: [KeyDesign; 2] = [
+    KeyDesign { name: QUEUE_INDEX, partition: (QUEUE_PK, KeyType::S), sort: (QUEUE_SK, KeyType::N) },
+    KeyDesign { name: DUE_INDEX, partition: (DUE_PK, KeyType::S), sort: (DUE_SK, KeyType::N) },
+];

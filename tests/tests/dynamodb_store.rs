@@ -1,0 +1,167 @@
+//! What only the DynamoDB store can show: its request cost, its items, and how it
+//! behaves when DynamoDB goes away and comes back.
+
+use leadflow::intake::{apply_submission, IntakeError, RetryPolicy, Submission};
+use leadflow::lead::{Answer, Answers};
+use leadflow::store::dynamodb::RequestCounter;
+use leadflow::store::{DynamoStore, LeadStore, StoreError};
+use leadflow::{Profile, Scorer, Sla, Stage, Timestamp};
+use leadflow_tests::{client, fresh_dynamo_store_counted, id_key, lead_in, unique_table, DynamoDbLocal};
+
+const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
+
+fn submission(email: &str, activity: &str, at: Timestamp) -> Submission {
+    Submission {
+        source: "web".into(),
+        received_at: at,
+        delivery_key: Some(format!("{activity}-{}", at.unix())),
+        profile: Profile {
+            email: email.into(),
+            company_domain: "nordwind-logistik.de".into(),
+            first_name: Some("Jürgen".into()),
+            last_name: Some("Groß".into()),
+            job_title: Some("Geschäftsführer".into()),
+            company_size: Some(250),
+            industry: Some("Logistik".into()),
+            country: Some("DE".into()),
+            ..Profile::default()
+        },
+        answers: Answers {
+            purchase_timeframe: Some(Answer { value: "innerhalb von 3 Monaten".into(), at }),
+            budget_role: Some(Answer { value: "Entscheider".into(), at }),
+            message: Some(Answer { value: "Wir benötigen ein Angebot für 40 Lizenzen.".into(), at }),
+            ..Answers::default()
+        },
+        activity: Some(activity.into()),
+        attributes: [("utm_campaign".to_string(), "herbst-2026".to_string())].into(),
+    }
+}
+
+#[tokio::test]
+async fn a_submission_costs_one_read_and_one_write() {
+    let counter = RequestCounter::default();
+    let store = fresh_dynamo_store_counted(Some(counter.clone())).await;
+    let scorer = Scorer::new(Sla::default_sla());
+    let email = "cost@nordwind-logistik.de";
+    for (i, activity) in ["demo_request", "pricing_page", "webinar"].into_iter().enumerate() {
+        counter.reset();
+        let applied = apply_submission(
+            &store,
+            &scorer,
+            &id_key(),
+            &submission(email, activity, NOW.plus_days(i as i64)),
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(applied.created, i == 0);
+        let counts = counter.counts();
+        assert_eq!(counts.get("GetItem"), Some(&1), "{counts:?}");
+        assert_eq!(counts.get("PutItem"), Some(&1), "{counts:?}");
+        assert_eq!(counter.total(), 2, "{counts:?}");
+    }
+    // A redelivery reads and writes nothing else.
+    counter.reset();
+    let again = apply_submission(
+        &store,
+        &scorer,
+        &id_key(),
+        &submission(email, "webinar", NOW.plus_days(2)),
+        RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(counter.counts().into_iter().collect::<Vec<_>>(), vec![("GetItem".to_string(), 1)]);
+}
+
+#[tokio::test]
+async fn a_typical_item_stays_well_under_4_kb() {
+    let counter = RequestCounter::default();
+    let store = fresh_dynamo_store_counted(Some(counter)).await;
+    let scorer = Scorer::new(Sla::default_sla());
+    let email = "size@nordwind-logistik.de";
+    let kinds = ["demo_request", "pricing_page", "webinar", "whitepaper_download", "newsletter"];
+    for i in 0..10 {
+        apply_submission(
+            &store,
+            &scorer,
+            &id_key(),
+            &submission(email, kinds[i % kinds.len()], NOW.plus_days(i as i64)),
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
+    }
+    let lead = store.get(&id_key().lead_id(email)).await.unwrap().unwrap();
+    assert_eq!(lead.activity_count, 10);
+    assert_eq!(lead.profile.first_name.as_deref(), Some("Jürgen"));
+    // The raw item, as DynamoDB holds it (size: names plus values, as DynamoDB counts).
+    let raw = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("LEAD#{}", lead.id)))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("LEAD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let size = item_size(&raw);
+    assert!(size < 3 * 1024, "a lead with 10 activities takes {size} bytes");
+    assert_eq!(raw.get("queue_stage").and_then(|v| v.as_s().ok()).map(String::as_str), Some("mql"));
+    assert!(raw.contains_key("due_at"), "an MQL that can cool off is in the due index");
+}
+
+fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    fn value(v: &V) -> usize {
+        match v {
+            V::S(s) => s.len(),
+            V::N(n) => n.len(),
+            V::Bool(_) | V::Null(_) => 1,
+            V::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            V::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+            V::Ss(s) => s.iter().map(String::len).sum(),
+            V::Ns(s) => s.iter().map(String::len).sum(),
+            V::B(b) => b.as_ref().len(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
+#[tokio::test]
+async fn an_outage_is_unavailable_and_the_store_recovers_without_restart() {
+    let mut ddb = DynamoDbLocal::start().expect("DynamoDB Local");
+    let store = DynamoStore::new(client(&ddb.endpoint(), None), unique_table());
+    store.create_table().await.unwrap();
+    let lead = lead_in("outage@nordwind-logistik.de", Stage::Mql, 50, None);
+    store.put(&lead).await.unwrap();
+
+    ddb.stop();
+    let scorer = Scorer::new(Sla::default_sla());
+    assert!(matches!(store.get(&lead.id).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(store.put(&lead).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(store.queue(Stage::Mql, 10, None).await, Err(StoreError::Unavailable(_))));
+    let s = submission("outage@nordwind-logistik.de", "webinar", NOW);
+    let err = apply_submission(&store, &scorer, &id_key(), &s, RetryPolicy::default()).await.unwrap_err();
+    assert!(matches!(err, IntakeError::Store(StoreError::Unavailable(_))), "{err}");
+
+    // Back up (empty: it runs in memory). The same store and client work again.
+    ddb.restart().unwrap();
+    store.create_table().await.unwrap();
+    let applied = apply_submission(&store, &scorer, &id_key(), &s, RetryPolicy::default()).await.unwrap();
+    assert!(applied.created);
+    assert_eq!(store.get(&applied.lead.id).await.unwrap().unwrap().version, 1);
+}
+
+#[tokio::test]
+async fn a_missing_table_is_an_internal_error_not_a_panic() {
+    let store = DynamoStore::new(client(&leadflow_tests::endpoint(), None), "no-such-table");
+    let lead = lead_in("x@nordwind-logistik.de", Stage::Mql, 1, None);
+    let err = store.get(&lead.id).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Internal(text) if text.contains("ResourceNotFound")), "{err}");
+    assert!(matches!(store.put(&lead).await, Err(StoreError::Internal(_))));
+}
