@@ -76,6 +76,23 @@ pub struct Activity {
     pub source: String,
 }
 
+/// The article's three criteria, as inside sales confirmed them in the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Confirmation {
+    #[serde(default)]
+    pub need: bool,
+    #[serde(default)]
+    pub authority: bool,
+    #[serde(default)]
+    pub timing: bool,
+}
+
+impl Confirmation {
+    pub fn all(&self) -> bool {
+        self.need && self.authority && self.timing
+    }
+}
+
 /// A delivery already applied to the lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Delivery {
@@ -119,6 +136,15 @@ pub struct Lead {
     pub history: Vec<Transition>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The sales owner named at hand-over or acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// What inside sales confirmed in the qualification call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// The CRM opportunity sales opened on acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<String>,
     /// Idempotency keys of recent deliveries (at most [`RECENT_DELIVERIES`], each kept
     /// for [`DELIVERY_KEY_TTL_SECONDS`]): a redelivery finds its key here and changes nothing.
     #[serde(default)]
@@ -146,6 +172,9 @@ impl Lead {
             history: Vec::new(),
             created_at: at,
             updated_at: at,
+            owner: None,
+            confirmation: None,
+            opportunity_id: None,
             deliveries: Vec::new(),
             version: 0,
         }

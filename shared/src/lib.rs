@@ -3,6 +3,8 @@
 //! Nothing in the domain knows about AWS: stores and handlers adapt to it.
 
 pub mod clock;
+pub mod config;
+pub mod http;
 pub mod identity;
 pub mod intake;
 pub mod lead;

@@ -1,7 +1,14 @@
-//! The acceptance Lambda. Its handler arrives with the HTTP handlers issue; until then the
-//! binary only exists so the workspace, template and build pipeline have their shape.
+//! The acceptance Lambda: API Gateway HTTP API (payload 2.0) -> `leadflow::http::acceptance::handle`.
 
-fn main() {
-    eprintln!("leadflow-acceptance: handler not wired yet (see README, roadmap)");
-    std::process::exit(2);
+use lambda_http::{run, service_fn, Error};
+use leadflow::config;
+use leadflow::http::acceptance::handle;
+use leadflow::store::DynamoStore;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    config::init_tracing();
+    let store = DynamoStore::new(config::dynamodb_client().await, config::required(config::TABLE)?);
+    let app = config::app_from_env(store)?;
+    run(service_fn(|req| async { Ok::<_, Error>(handle(&app, req).await) })).await
 }

@@ -27,6 +27,11 @@ impl InMemoryStore {
         self.lock().len()
     }
 
+    /// Every stored lead, by id: to check that a failed request wrote nothing.
+    pub fn snapshot(&self) -> Vec<Lead> {
+        self.lock().values().cloned().collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
