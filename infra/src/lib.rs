@@ -1,4 +1,5 @@
-//! What wires Leadflow outside Lambda: the DynamoDB Local launcher (and, with the
-//! handlers issue, the local API server).
+//! What wires Leadflow outside Lambda: the local API server (the Lambda handlers behind
+//! a plain HTTP listener) and the DynamoDB Local launcher.
 
 pub mod dynamodb_local;
+pub mod local_server;

@@ -1,6 +1,179 @@
-//! The local API server arrives with the HTTP handlers issue.
+//! `leadflow-local`: the whole Leadflow API on 127.0.0.1, for development and demos.
+//!
+//! Embedded in-memory store by default; DynamoDB when `--store dynamodb` (or when
+//! `AWS_ENDPOINT_URL_DYNAMODB` and `LEADFLOW_TABLE` are set). Run with `--help`.
 
-fn main() {
-    eprintln!("leadflow local server: not wired yet (see README, roadmap)");
-    std::process::exit(2);
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use leadflow::clock::SystemClock;
+use leadflow::config;
+use leadflow::http::signature::{Scheme, Source};
+use leadflow::http::{App, Auth, Sources};
+use leadflow::intake::RetryPolicy;
+use leadflow::store::{DynamoStore, InMemoryStore, LeadStore};
+use leadflow::{IdKey, Scorer};
+use leadflow_infra::local_server::{serve, Tokens};
+use tokio::net::TcpListener;
+
+const HELP: &str = "leadflow-local: Leadflow's API on 127.0.0.1 (the Lambda handlers, unchanged)
+
+USAGE: leadflow-local [OPTIONS]
+
+  --port N               port to listen on (default 3000; 0 picks a free one)
+  --store memory|dynamodb
+                         where leads live (default: dynamodb when AWS_ENDPOINT_URL_DYNAMODB
+                         and LEADFLOW_TABLE are set, else memory)
+  --table NAME           DynamoDB table (default: $LEADFLOW_TABLE)
+  --create-table         create the DynamoDB table (with its indexes) first
+  --token TOKEN=SCOPES   accept `Authorization: Bearer TOKEN` with these comma-separated
+                         scopes (leads/read, leads/handover, leads/accept); repeatable.
+                         With any token, sales routes need one; without, they are open.
+  --help                 this text
+
+Environment: LEADFLOW_SOURCES (JSON; default: the unsigned source `web`), LEADFLOW_SLA
+(an SLA file; default: the shipped SLA), LEADFLOW_ID_KEY (default: a development key).
+";
+
+struct Options {
+    port: u16,
+    dynamodb: bool,
+    table: Option<String>,
+    create_table: bool,
+    tokens: Tokens,
+}
+
+fn options() -> Result<Option<Options>, String> {
+    let mut o = Options {
+        port: 3000,
+        dynamodb: std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
+            && std::env::var_os(config::TABLE).is_some(),
+        table: std::env::var(config::TABLE).ok(),
+        create_table: false,
+        tokens: Tokens::default(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--port" => {
+                o.port = value("--port")?.parse().map_err(|_| "--port takes a number from 0 to 65535")?
+            }
+            "--store" => {
+                o.dynamodb = match value("--store")?.as_str() {
+                    "memory" => false,
+                    "dynamodb" => true,
+                    other => return Err(format!("--store is `memory` or `dynamodb`, not `{other}`")),
+                }
+            }
+            "--table" => o.table = Some(value("--table")?),
+            "--create-table" => o.create_table = true,
+            "--token" => o.tokens.parse_one(&value("--token")?)?,
+            other => return Err(format!("unknown argument `{other}` (see --help)")),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn app<S>(store: S, auth: Auth) -> Result<App<S>, String> {
+    let sources = match std::env::var(config::SOURCES) {
+        Ok(_) => config::sources().map_err(|e| e.to_string())?,
+        Err(_) => {
+            let mut sources = Sources::default();
+            sources.insert("web", Source { scheme: Scheme::Unsigned, secret: None });
+            sources
+        }
+    };
+    let id_key = match std::env::var(config::ID_KEY) {
+        Ok(_) => config::id_key().map_err(|e| e.to_string())?,
+        Err(_) => IdKey::new("leadflow-local-development-key").expect("long enough"),
+    };
+    Ok(App {
+        store,
+        scorer: Scorer::new(config::sla().map_err(|e| e.to_string())?),
+        id_key,
+        sources,
+        auth,
+        clock: Arc::new(SystemClock),
+        retry: RetryPolicy::default(),
+    })
+}
+
+async fn run<S: LeadStore + 'static>(listener: TcpListener, app: App<S>, tokens: Tokens, store: &str) {
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let names: Vec<String> = app
+        .sources
+        .names()
+        .map(|n| match app.sources.get(n).map(|s| s.scheme) {
+            Some(Scheme::Unsigned) => format!("{n} (UNSIGNED)"),
+            _ => n.to_owned(),
+        })
+        .collect();
+    println!("Leadflow local API on http://{addr}");
+    println!("  store:   {store}");
+    println!("  intake:  POST /intake/{{source}} for sources: {}", names.join(", "));
+    if tokens.0.is_empty() {
+        println!("  sales routes are OPEN (no token needed); pass --token TOKEN=SCOPES to require tokens");
+    } else {
+        println!("  sales routes need a bearer token ({} configured)", tokens.0.len());
+    }
+    serve(listener, Arc::new(app), Arc::new(tokens)).await;
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let opts = match options() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("leadflow-local: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    config::init_tracing();
+    let listener = match TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port))).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("leadflow-local: cannot listen on 127.0.0.1:{}: {e}", opts.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let auth = if opts.tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
+    let result = if opts.dynamodb {
+        let Some(table) = opts.table.clone() else {
+            eprintln!("leadflow-local: --store dynamodb needs --table or LEADFLOW_TABLE");
+            return ExitCode::from(2);
+        };
+        let store = DynamoStore::new(config::dynamodb_client().await, &table);
+        if opts.create_table {
+            if let Err(e) = store.create_table().await {
+                eprintln!("leadflow-local: creating table `{table}`: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        app(store, auth)
+            .map(|app| (app, format!("DynamoDB table `{table}`")))
+            .map(|(app, label)| tokio::spawn(async move { run(listener, app, opts.tokens, &label).await }))
+    } else {
+        app(InMemoryStore::new(), auth).map(|app| {
+            tokio::spawn(async move {
+                run(listener, app, opts.tokens, "in-memory (embedded, gone at exit)").await
+            })
+        })
+    };
+    match result {
+        Ok(server) => {
+            let _ = server.await;
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("leadflow-local: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

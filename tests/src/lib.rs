@@ -90,3 +90,138 @@ pub fn lead_in(email: &str, stage: Stage, total: i32, due: Option<Timestamp>) ->
 pub fn ids(leads: &[Lead]) -> Vec<LeadId> {
     leads.iter().map(|l| l.id.clone()).collect()
 }
+
+pub mod http {
+    //! Requests and responses for handler and end-to-end tests.
+
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::Arc;
+
+    use lambda_http::{Body, Response};
+    use leadflow::http::signature::{Scheme, Source};
+    use leadflow::http::{App, Auth, Sources};
+    use leadflow::intake::RetryPolicy;
+    use leadflow::{ManualClock, Scorer, Sla, Timestamp};
+    use serde_json::Value;
+
+    /// The instant handler tests run at (matches the sample events).
+    pub const NOW: Timestamp = Timestamp::from_unix(1_795_773_600);
+    pub const GENERIC_SECRET: &str = "generic-secret-0123456789";
+    pub const TYPEFORM_SECRET: &str = "typeform-secret-0123456789";
+    pub const HUBSPOT_SECRET: &str = "hubspot-secret-0123456789";
+    pub const WEBFLOW_SECRET: &str = "webflow-secret-0123456789";
+
+    pub fn sources() -> Sources {
+        let mut s = Sources::default();
+        s.insert("web", Source { scheme: Scheme::Unsigned, secret: None });
+        s.insert("partner", Source { scheme: Scheme::Generic, secret: Some(GENERIC_SECRET.into()) });
+        s.insert("typeform", Source { scheme: Scheme::Typeform, secret: Some(TYPEFORM_SECRET.into()) });
+        s.insert("hubspot", Source { scheme: Scheme::HubSpotV3, secret: Some(HUBSPOT_SECRET.into()) });
+        s.insert("webflow", Source { scheme: Scheme::Webflow, secret: Some(WEBFLOW_SECRET.into()) });
+        s
+    }
+
+    /// An app over `store` with the test sources, scope checks, and a clock at [`NOW`].
+    pub fn app<S>(store: S, auth: Auth) -> App<S> {
+        App {
+            store,
+            scorer: Scorer::new(Sla::default_sla()),
+            id_key: super::id_key(),
+            sources: sources(),
+            auth,
+            clock: Arc::new(ManualClock::at(NOW)),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// A sample API Gateway v2 event from tests/events, through lambda_http's own parsing.
+    pub fn event(name: &str) -> lambda_http::Request {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path} is not an API Gateway event: {e}"))
+    }
+
+    pub fn body_text(resp: &Response<Body>) -> String {
+        match resp.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn body_json(resp: &Response<Body>) -> Value {
+        serde_json::from_str(&body_text(resp)).unwrap_or(Value::Null)
+    }
+
+    /// The problem type's slug (`invalid-field`), or "" for a non-problem response.
+    pub fn problem_slug(resp: &Response<Body>) -> String {
+        body_json(resp)["type"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("urn:leadflow:problem:"))
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// A plain HTTP/1.1 exchange (`Connection: close`), enough for end-to-end tests.
+    pub fn call(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(addr).expect("the local server accepts connections");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, head.to_owned(), body.to_owned())
+    }
+}
+
+pub mod openapi {
+    //! Checks responses against the committed OpenAPI 3.1 document.
+
+    use serde_json::{json, Value};
+
+    pub fn document() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json"))
+            .expect("openapi.json is JSON")
+    }
+
+    /// Fails the test unless `body` (with `content_type`) is what the document promises for
+    /// `method template` answering `status`.
+    pub fn check(doc: &Value, method: &str, template: &str, status: u16, content_type: &str, body: &Value) {
+        let op = &doc["paths"][template][method.to_lowercase()];
+        assert!(op.is_object(), "openapi.json has no {method} {template}");
+        let response = &op["responses"][status.to_string()];
+        assert!(response.is_object(), "openapi.json documents no {status} for {method} {template}");
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        let schema = &response["content"][media]["schema"];
+        assert!(schema.is_object(), "openapi.json has no `{media}` body for {status} of {method} {template}");
+        let mut root = json!({ "$schema": "https://json-schema.org/draft/2020-12/schema", "components": doc["components"] });
+        root.as_object_mut().unwrap().extend(schema.as_object().unwrap().clone());
+        let validator = jsonschema::validator_for(&root).expect("the OpenAPI schemas are valid JSON Schema");
+        let errors: Vec<String> =
+            validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status} does not match openapi.json:\n{}\n{body:#}",
+            errors.join("\n")
+        );
+    }
+}

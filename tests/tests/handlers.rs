@@ -1,0 +1,114 @@
+//! The handlers fed with real API Gateway v2 events (tests/events), parsed by
+//! lambda_http itself: a form post walks to an accepted lead (SAL).
+
+use lambda_http::{Body, Response};
+use leadflow::http::{acceptance, handover, intake, Auth};
+use leadflow::store::InMemoryStore;
+use leadflow::Stage;
+use leadflow_tests::http::{app, body_json, event, problem_slug};
+use leadflow_tests::openapi;
+use serde_json::Value;
+
+const ID: &str = "7eca040473a28d575723c7f9bd59766e";
+
+fn content_type(r: &Response<Body>) -> String {
+    r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+fn checked(doc: &Value, method: &str, template: &str, r: &Response<Body>) -> Value {
+    let body = body_json(r);
+    openapi::check(doc, method, template, r.status().as_u16(), &content_type(r), &body);
+    body
+}
+
+#[tokio::test]
+async fn a_form_post_walks_to_an_accepted_lead() {
+    let doc = openapi::document();
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+
+    let r = intake::handle(&app, event("intake-json.json")).await;
+    assert_eq!(r.status(), 201, "{}", body_json(&r));
+    let body = checked(&doc, "POST", "/intake/{source}", &r);
+    let lead = &body["lead"];
+    assert_eq!(lead["id"], ID);
+    assert_eq!(lead["stage"], "mql");
+    assert_eq!(lead["grade"], "A");
+    assert!(lead.get("profile").is_none(), "intake answers carry no personal data");
+    let sum: i64 =
+        lead["explanation"].as_array().unwrap().iter().map(|c| c["points"].as_i64().unwrap()).sum();
+    assert_eq!(sum, lead["score"]["total"].as_i64().unwrap());
+    assert_eq!(lead["history"][0]["to"], "mql");
+
+    // The form tool retries the same delivery: nothing new, 200, flagged.
+    let r = intake::handle(&app, event("intake-json.json")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    let body = checked(&doc, "POST", "/intake/{source}", &r);
+    assert_eq!(body["duplicate"], true);
+    assert_eq!(body["lead"]["activity_count"], 1);
+
+    // A German urlencoded form.
+    let r = intake::handle(&app, event("intake-form-de.json")).await;
+    assert_eq!(r.status(), 201, "{}", body_json(&r));
+    let german = checked(&doc, "POST", "/intake/{source}", &r);
+    assert_eq!(german["lead"]["stage"], "mql", "{german:#}");
+
+    let r = handover::handle(&app, event("get-lead.json")).await;
+    assert_eq!(r.status(), 200);
+    let body = checked(&doc, "GET", "/leads/{id}", &r);
+    assert_eq!(body["profile"]["email"], "ceo@nordwind-logistik.de");
+    assert_eq!(body["profile"]["first_name"], "Anna");
+    assert_eq!(body["attributes"]["utm_campaign"], "herbst-2026");
+
+    let r = handover::handle(&app, event("queue-mql.json")).await;
+    assert_eq!(r.status(), 200);
+    let body = checked(&doc, "GET", "/leads", &r);
+    let totals: Vec<i64> =
+        body["leads"].as_array().unwrap().iter().map(|l| l["score"]["total"].as_i64().unwrap()).collect();
+    assert_eq!(totals.len(), 2);
+    assert!(totals[0] >= totals[1]);
+    assert_eq!(body["next_cursor"], Value::Null);
+
+    let r = handover::handle(&app, event("handover-qualified.json")).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let body = checked(&doc, "POST", "/leads/{id}/handover", &r);
+    assert_eq!(body["stage"], "sql");
+    assert_eq!(body["owner"], "Inside Sales: M. Weber");
+    assert_eq!(body["history"][1]["trigger"], "handover");
+
+    let r = acceptance::handle(&app, event("acceptance-accept.json")).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let body = checked(&doc, "POST", "/leads/{id}/acceptance", &r);
+    assert_eq!(body["stage"], "sal");
+    assert_eq!(body["opportunity_id"], "CRM-OPP-4711");
+    let stages: Vec<&str> =
+        body["history"].as_array().unwrap().iter().map(|t| t["to"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["mql", "sql", "sal"]);
+
+    // Accepting twice is an illegal move that names the current stage.
+    let r = acceptance::handle(&app, event("acceptance-accept.json")).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(problem_slug(&r), "illegal-transition");
+    let body = checked(&doc, "POST", "/leads/{id}/acceptance", &r);
+    assert_eq!(body["stage"], Stage::Sal.id());
+}
+
+#[tokio::test]
+async fn sample_events_need_their_scopes() {
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    // The handover event carries `leads/handover` only: reading needs `leads/read`.
+    let mut req = event("handover-qualified.json");
+    *req.method_mut() = lambda_http::http::Method::GET;
+    *req.uri_mut() = format!("/leads/{ID}").parse().unwrap();
+    let r = handover::handle(&app, req).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(problem_slug(&r), "missing-scope");
+}
+
+#[test]
+#[should_panic(expected = "does not match openapi.json")]
+fn the_openapi_check_catches_an_undocumented_body() {
+    let doc = openapi::document();
+    let body = serde_json::json!({ "lead": { "id": "x" }, "duplicate": "no" });
+    openapi::check(&doc, "POST", "/intake/{source}", 201, "application/json", &body);
+}

@@ -1,0 +1,170 @@
+//! End to end over HTTP: the local server (the Lambda handlers behind a listener on
+//! 127.0.0.1) on both stores, from a form post to an accepted lead.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use leadflow::http::signature::sign_generic;
+use leadflow::http::Auth;
+use leadflow::store::{InMemoryStore, LeadStore};
+use leadflow_infra::local_server::{serve, Tokens};
+use leadflow_tests::fresh_dynamo_store;
+use leadflow_tests::http::{app, call, GENERIC_SECRET, NOW};
+use serde_json::Value;
+
+fn start<S, F, Fut>(make: F, tokens: Tokens) -> SocketAddr
+where
+    S: LeadStore + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = S>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let store = make().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let auth = if tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
+            serve(listener, Arc::new(app(store, auth)), Arc::new(tokens)).await;
+        });
+    });
+    rx.recv().expect("the server started")
+}
+
+fn tokens() -> Tokens {
+    let mut t = Tokens::default();
+    t.parse_one("sales-token=leads/read,leads/handover,leads/accept").unwrap();
+    t.parse_one("reader-token=leads/read").unwrap();
+    t
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+const FORM: &[(&str, &str)] = &[("content-type", "application/x-www-form-urlencoded")];
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+
+fn walkthrough(addr: SocketAddr) {
+    let sales = [("authorization", "Bearer sales-token"), ("content-type", "application/json")];
+    // A German web form.
+    let (status, _, body) = call(addr, "POST", "/intake/web", FORM,
+        "E-Mail=j.gross%40mueller-maschinenbau.de&Vorname=J%C3%BCrgen&Nachname=Gro%C3%9F&Position=Gesch%C3%A4ftsf%C3%BChrer&Mitarbeiter=120&Land=Deutschland&Kaufzeitraum=sofort&Budgetrolle=Entscheider&activity=demo_request".as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let id = json(&body)["lead"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(json(&body)["lead"]["stage"], "mql");
+    // A partner's signed JSON delivery (English).
+    let partner = br#"{"email":"vp@megacorp-software.com","job_title":"VP Engineering","company_size":5000,"purchase_timeframe":"within 1 month","budget_role":"budget owner","activity":"quote_request"}"#;
+    let signature = sign_generic(GENERIC_SECRET, NOW.unix(), partner);
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        "/intake/partner",
+        &[("content-type", "application/json"), ("x-leadflow-signature", &signature)],
+        partner,
+    );
+    assert_eq!(status, 201, "{body}");
+
+    let (status, _, body) = call(addr, "GET", "/leads?stage=mql&limit=1", &sales, b"");
+    assert_eq!(status, 200, "{body}");
+    let page = json(&body);
+    assert_eq!(page["leads"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().expect("a second page").to_owned();
+    let (status, _, body) =
+        call(addr, "GET", &format!("/leads?stage=mql&limit=1&cursor={cursor}"), &sales, b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["next_cursor"], Value::Null);
+
+    let (status, _, body) = call(addr, "GET", &format!("/leads/{id}"), &sales, b"");
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["profile"]["last_name"], "Groß");
+
+    let call_result = br#"{"outcome":"qualified","owner":"M. Weber","confirmed":{"need":true,"authority":true,"timing":true}}"#;
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        &format!("/leads/{id}/handover"),
+        &[("authorization", "Bearer reader-token"), ("content-type", "application/json")],
+        call_result,
+    );
+    assert_eq!((status, json(&body)["type"].as_str().unwrap()), (403, "urn:leadflow:problem:missing-scope"));
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        &format!("/leads/{id}/handover"),
+        &[("authorization", "Bearer forged"), ("content-type", "application/json")],
+        call_result,
+    );
+    assert_eq!((status, json(&body)["type"].as_str().unwrap()), (401, "urn:leadflow:problem:invalid-token"));
+    let (status, _, body) = call(addr, "POST", &format!("/leads/{id}/handover"), &sales, call_result);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["stage"], "sql");
+
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        &format!("/leads/{id}/acceptance"),
+        &sales,
+        br#"{"decision":"accept","owner":"T. Becker","opportunity_id":"CRM-1"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["stage"], "sal");
+}
+
+fn fifty_concurrent_posts_make_one_lead(addr: SocketAddr) {
+    let threads: Vec<_> = (0..50)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let body = format!(
+                    r#"{{"email":"Rush@Alpenwerk.at","activity":"webinar","utm_content":"post-{i}"}}"#
+                );
+                call(addr, "POST", "/intake/web", JSON, body.as_bytes())
+            })
+        })
+        .collect();
+    let mut created = 0;
+    let mut id = String::new();
+    for t in threads {
+        let (status, _, body) = t.join().unwrap();
+        assert!(status == 200 || status == 201, "{status} {body}");
+        created += usize::from(status == 201);
+        id = json(&body)["lead"]["id"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(created, 1);
+    let (status, _, body) =
+        call(addr, "GET", &format!("/leads/{id}"), &[("authorization", "Bearer sales-token")], b"");
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["activity_count"], 50, "nothing lost");
+}
+
+#[test]
+fn memory_store_walkthrough_to_sal() {
+    walkthrough(start(|| async { InMemoryStore::new() }, tokens()));
+}
+
+#[test]
+fn dynamodb_store_walkthrough_to_sal() {
+    walkthrough(start(fresh_dynamo_store, tokens()));
+}
+
+#[test]
+fn memory_store_fifty_concurrent_posts() {
+    fifty_concurrent_posts_make_one_lead(start(|| async { InMemoryStore::new() }, tokens()));
+}
+
+#[test]
+fn dynamodb_store_fifty_concurrent_posts() {
+    fifty_concurrent_posts_make_one_lead(start(fresh_dynamo_store, tokens()));
+}
+
+#[test]
+fn open_sales_routes_without_tokens_and_oversized_bodies_refused() {
+    let addr = start(|| async { InMemoryStore::new() }, Tokens::default());
+    let (status, _, body) = call(addr, "GET", "/leads", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    let big = vec![b'x'; 200 * 1024];
+    let (status, _, body) = call(addr, "POST", "/intake/web", JSON, &big);
+    assert_eq!(status, 413, "{body}");
+}
