@@ -17,7 +17,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use leadflow::http::form::MAX_BODY;
 use leadflow::http::{route, App, Problem};
+use leadflow::requalify::run_due;
 use leadflow::store::LeadStore;
+use leadflow::Timestamp;
 use tokio::net::TcpListener;
 
 /// Bearer tokens the local server accepts, each with its scopes (stands in for the JWT
@@ -101,6 +103,49 @@ fn to_hyper(resp: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes>> {
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
+/// The local server's own route: run the scheduled requalification once, now or
+/// `?as_of=<RFC 3339>` ("who is still an MQL in 30 days?"). Not part of the deployed API.
+pub const REQUALIFY_PATH: &str = "/_local/requalify";
+
+async fn requalify<S: LeadStore>(app: &App<S>, req: &lambda_http::Request) -> lambda_http::Response<Body> {
+    if req.method() != "POST" {
+        return Problem::method_not_allowed("POST").into_response();
+    }
+    let as_of = match req.query_string_parameters_ref().and_then(|q| q.first("as_of")) {
+        None => app.clock.now(),
+        Some(text) => match Timestamp::parse_rfc3339(text) {
+            Ok(t) => t,
+            Err(e) => {
+                return Problem::invalid_field("as_of", format!("`as_of` is an RFC 3339 instant: {e}"))
+                    .into_response()
+            }
+        },
+    };
+    match run_due(&app.store, &app.scorer, as_of).await {
+        Ok(report) => {
+            let body = serde_json::to_string(&report).unwrap_or_default();
+            lambda_http::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::Text(body))
+                .expect("static headers")
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// Runs the scheduled requalification every `every`, as the EventBridge schedule does.
+pub async fn requalify_every<S: LeadStore + 'static>(app: Arc<App<S>>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = run_due(&app.store, &app.scorer, app.clock.now()).await {
+            tracing::warn!(error = %e, "scheduled requalification failed");
+        }
+    }
+}
+
 /// Serves until the listener fails. Each connection runs on its own task.
 pub async fn serve<S: LeadStore + 'static>(listener: TcpListener, app: Arc<App<S>>, tokens: Arc<Tokens>) {
     loop {
@@ -117,6 +162,7 @@ pub async fn serve<S: LeadStore + 'static>(listener: TcpListener, app: Arc<App<S
                 let (app, tokens) = (app.clone(), tokens.clone());
                 async move {
                     let response = match to_lambda(req, &tokens).await {
+                        Ok(req) if req.uri().path() == REQUALIFY_PATH => requalify(&app, &req).await,
                         Ok(req) => route(&app, req).await,
                         Err(problem) => problem.into_response(),
                     };

@@ -14,7 +14,7 @@ use leadflow::http::{App, Auth, Sources};
 use leadflow::intake::RetryPolicy;
 use leadflow::store::{DynamoStore, InMemoryStore, LeadStore};
 use leadflow::{IdKey, Scorer};
-use leadflow_infra::local_server::{serve, Tokens};
+use leadflow_infra::local_server::{requalify_every, serve, Tokens};
 use tokio::net::TcpListener;
 
 const HELP: &str = "leadflow-local: Leadflow's API on 127.0.0.1 (the Lambda handlers, unchanged)
@@ -30,6 +30,9 @@ USAGE: leadflow-local [OPTIONS]
   --token TOKEN=SCOPES   accept `Authorization: Bearer TOKEN` with these comma-separated
                          scopes (leads/read, leads/handover, leads/accept); repeatable.
                          With any token, sales routes need one; without, they are open.
+  --requalify-every SECS run the scheduled requalification this often (default 60; 0: never).
+                         POST /_local/requalify?as_of=2027-01-01T00:00:00Z runs it once as of
+                         any instant (what-if: who is still an MQL then?)
   --help                 this text
 
 Environment: LEADFLOW_SOURCES (JSON; default: the unsigned source `web`), LEADFLOW_SLA
@@ -42,6 +45,7 @@ struct Options {
     table: Option<String>,
     create_table: bool,
     tokens: Tokens,
+    requalify_every: u64,
 }
 
 fn options() -> Result<Option<Options>, String> {
@@ -52,6 +56,7 @@ fn options() -> Result<Option<Options>, String> {
         table: std::env::var(config::TABLE).ok(),
         create_table: false,
         tokens: Tokens::default(),
+        requalify_every: 60,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -71,6 +76,11 @@ fn options() -> Result<Option<Options>, String> {
             "--table" => o.table = Some(value("--table")?),
             "--create-table" => o.create_table = true,
             "--token" => o.tokens.parse_one(&value("--token")?)?,
+            "--requalify-every" => {
+                o.requalify_every = value("--requalify-every")?
+                    .parse()
+                    .map_err(|_| "--requalify-every takes whole seconds")?
+            }
             other => return Err(format!("unknown argument `{other}` (see --help)")),
         }
     }
@@ -101,7 +111,13 @@ fn app<S>(store: S, auth: Auth) -> Result<App<S>, String> {
     })
 }
 
-async fn run<S: LeadStore + 'static>(listener: TcpListener, app: App<S>, tokens: Tokens, store: &str) {
+async fn run<S: LeadStore + 'static>(
+    listener: TcpListener,
+    app: App<S>,
+    tokens: Tokens,
+    store: &str,
+    every: u64,
+) {
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let names: Vec<String> = app
         .sources
@@ -119,7 +135,12 @@ async fn run<S: LeadStore + 'static>(listener: TcpListener, app: App<S>, tokens:
     } else {
         println!("  sales routes need a bearer token ({} configured)", tokens.0.len());
     }
-    serve(listener, Arc::new(app), Arc::new(tokens)).await;
+    let app = Arc::new(app);
+    if every > 0 {
+        println!("  requalifying due leads every {every} s (POST /_local/requalify?as_of=... runs it once)");
+        tokio::spawn(requalify_every(app.clone(), std::time::Duration::from_secs(every)));
+    }
+    serve(listener, app, Arc::new(tokens)).await;
 }
 
 #[tokio::main]
@@ -144,6 +165,7 @@ async fn main() -> ExitCode {
         }
     };
     let auth = if opts.tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
+    let every = opts.requalify_every;
     let result = if opts.dynamodb {
         let Some(table) = opts.table.clone() else {
             eprintln!("leadflow-local: --store dynamodb needs --table or LEADFLOW_TABLE");
@@ -156,13 +178,13 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        app(store, auth)
-            .map(|app| (app, format!("DynamoDB table `{table}`")))
-            .map(|(app, label)| tokio::spawn(async move { run(listener, app, opts.tokens, &label).await }))
+        app(store, auth).map(|app| (app, format!("DynamoDB table `{table}`"))).map(|(app, label)| {
+            tokio::spawn(async move { run(listener, app, opts.tokens, &label, every).await })
+        })
     } else {
         app(InMemoryStore::new(), auth).map(|app| {
             tokio::spawn(async move {
-                run(listener, app, opts.tokens, "in-memory (embedded, gone at exit)").await
+                run(listener, app, opts.tokens, "in-memory (embedded, gone at exit)", every).await
             })
         })
     };

@@ -109,7 +109,7 @@ pub async fn apply_submission<S: LeadStore>(
         let mut lead = existing
             .unwrap_or_else(|| Lead::new(id.clone(), &submission.source, submission.profile.clone(), now));
         merge(scorer, &mut lead, submission);
-        scorer.requalify(&mut lead, now).map_err(|e| IntakeError::Internal(e.to_string()))?;
+        scorer.refresh(&mut lead, now).map_err(|e| IntakeError::Internal(e.to_string()))?;
         lead.updated_at = lead.updated_at.max(now);
         lead.version += 1;
         match store.put(&lead).await {

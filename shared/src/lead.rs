@@ -136,6 +136,13 @@ pub struct Lead {
     pub history: Vec<Transition>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the lead must next be looked at by the scheduler: its qualification can
+    /// change by time alone, or a response-time SLA runs out. `None`: never by time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    /// When the scheduler found the current stage's response-time SLA breached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_breached_at: Option<Timestamp>,
     /// The sales owner named at hand-over or acceptance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
@@ -172,6 +179,8 @@ impl Lead {
             history: Vec::new(),
             created_at: at,
             updated_at: at,
+            due_at: None,
+            sla_breached_at: None,
             owner: None,
             confirmation: None,
             opportunity_id: None,
@@ -217,7 +226,20 @@ impl Lead {
             note,
         });
         self.stage = to;
+        // A new stage starts its own response-time clock.
+        self.sla_breached_at = None;
         Ok(())
+    }
+
+    /// When the lead entered its current stage (its creation if it never moved).
+    pub fn entered_stage_at(&self) -> Timestamp {
+        self.history.iter().rev().find(|t| t.to == self.stage).map_or(self.created_at, |t| t.at)
+    }
+
+    /// Whether the person did anything after the lead entered its current stage.
+    pub fn active_since_entering_stage(&self) -> bool {
+        let entered = self.entered_stage_at();
+        self.last_activity.values().any(|t| *t > entered)
     }
 
     /// Whether the lead is disqualified by a scoring rule (which a re-score may lift),

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod intake;
 pub mod lead;
 pub mod matching;
+pub mod requalify;
 pub mod scoring;
 pub mod sla;
 pub mod stage;

@@ -543,7 +543,12 @@ impl Scorer {
             (Stage::Disqualified, None) if lead.disqualified_by_scoring() => {
                 Some((Stage::Unqualified, REASON_REQUALIFIED.into()))
             }
-            (Stage::Unqualified | Stage::Nurture, None) if score.mql => Some((Stage::Mql, REASON_MQL.into())),
+            (Stage::Unqualified, None) if score.mql => Some((Stage::Mql, REASON_MQL.into())),
+            // Back with marketing: only new activity since then can requalify it, else an
+            // MQL recycled for want of a call would bounce straight back.
+            (Stage::Nurture, None) if score.mql && lead.active_since_entering_stage() => {
+                Some((Stage::Mql, REASON_MQL.into()))
+            }
             (Stage::Mql, None) if !score.mql => {
                 Some((self.sla.mql.below_threshold_stage, REASON_BELOW_MQL.into()))
             }

@@ -69,6 +69,7 @@ pub fn lead_in(email: &str, stage: Stage, total: i32, due: Option<Timestamp>) ->
     let mut lead = Lead::new(id_key().lead_id(email), "web", profile, now);
     lead.stage = stage;
     lead.version = 1;
+    lead.due_at = due;
     lead.score = Some(Score {
         total,
         need: 0,

@@ -111,7 +111,7 @@ async fn a_typical_item_stays_well_under_4_kb() {
     let size = item_size(&raw);
     assert!(size < 3 * 1024, "a lead with 10 activities takes {size} bytes");
     assert_eq!(raw.get("queue_stage").and_then(|v| v.as_s().ok()).map(String::as_str), Some("mql"));
-    assert!(raw.contains_key("due_at"), "an MQL that can cool off is in the due index");
+    assert!(raw.contains_key("due_epoch"), "an MQL that can cool off is in the due index");
 }
 
 fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {

@@ -168,3 +168,23 @@ fn open_sales_routes_without_tokens_and_oversized_bodies_refused() {
     let (status, _, body) = call(addr, "POST", "/intake/web", JSON, &big);
     assert_eq!(status, 413, "{body}");
 }
+
+#[test]
+fn requalify_as_of_a_future_instant() {
+    let addr = start(|| async { InMemoryStore::new() }, Tokens::default());
+    let (status, _, body) = call(addr, "POST", "/intake/web", JSON,
+        br#"{"email":"ceo@nordwind-logistik.de","job_title":"CEO","company_size":250,"country":"DE","purchase_timeframe":"within_3_months","budget_role":"decision_maker","inquiry_type":"sales","activity":"demo_request"}"#);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["lead"]["stage"], "mql");
+    // What if nobody calls for three days? The call SLA (48 h) is breached.
+    let as_of = NOW.plus_days(3);
+    let (status, _, body) = call(addr, "POST", &format!("/_local/requalify?as_of={as_of}"), &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (json(&body)["read"].as_u64(), json(&body)["breaches"].as_u64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    let (status, _, body) = call(addr, "POST", "/_local/requalify?as_of=soon", &[], b"");
+    assert_eq!((status, json(&body)["field"].as_str()), (422, Some("as_of")));
+}

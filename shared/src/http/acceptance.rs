@@ -66,6 +66,7 @@ async fn accept<S: LeadStore>(app: &App<S>, req: &Request, id: &str) -> Result<R
     let lead = update_lead(app, &id, |lead| {
         lead.move_to(to, Trigger::Acceptance, &body.owner, &reason, body.note.clone(), now)?;
         lead.owner = Some(body.owner.clone());
+        app.scorer.refresh(lead, now)?;
         if to == Stage::Sal {
             lead.opportunity_id = body.opportunity_id.clone();
         }
@@ -73,5 +74,5 @@ async fn accept<S: LeadStore>(app: &App<S>, req: &Request, id: &str) -> Result<R
     })
     .await?;
     tracing::info!(lead = %lead.id, stage = %lead.stage, "acceptance");
-    Ok(json_response(200, &LeadView::of(&lead, app.scorer.sla(), true)))
+    Ok(json_response(200, &LeadView::of(&lead, &app.scorer, true)))
 }

@@ -8,6 +8,7 @@ use super::problem::Problem;
 pub const SCOPE_READ: &str = "leads/read";
 pub const SCOPE_HANDOVER: &str = "leads/handover";
 pub const SCOPE_ACCEPT: &str = "leads/accept";
+pub const SCOPE_SCORE: &str = "leads/score";
 
 /// Whether handlers check scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

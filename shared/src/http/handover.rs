@@ -32,7 +32,7 @@ async fn get<S: LeadStore>(app: &App<S>, req: &Request, id: &str) -> Result<Resp
     require(app.auth, req, SCOPE_READ)?;
     let id = lead_id(id)?;
     let lead = app.store.get(&id).await?.ok_or_else(|| Problem::not_found("no lead with this id"))?;
-    Ok(json_response(200, &LeadView::of(&lead, app.scorer.sla(), true)))
+    Ok(json_response(200, &LeadView::of(&lead, &app.scorer, true)))
 }
 
 async fn queue<S: LeadStore>(app: &App<S>, req: &Request) -> Result<Response<Body>, Problem> {
@@ -68,7 +68,7 @@ async fn queue<S: LeadStore>(app: &App<S>, req: &Request) -> Result<Response<Bod
         },
     };
     let page = app.store.queue(stage, limit, query.first("cursor")).await?;
-    let leads: Vec<LeadView> = page.leads.iter().map(|l| LeadView::of(l, app.scorer.sla(), true)).collect();
+    let leads: Vec<LeadView> = page.leads.iter().map(|l| LeadView::of(l, &app.scorer, true)).collect();
     Ok(json_response(200, &json!({ "stage": stage, "leads": leads, "next_cursor": page.cursor })))
 }
 
@@ -126,10 +126,11 @@ async fn handover<S: LeadStore>(app: &App<S>, req: &Request, id: &str) -> Result
     let lead = update_lead(app, &id, |lead| {
         lead.move_to(to, Trigger::Handover, &body.owner, &reason, body.note.clone(), now)?;
         lead.owner = Some(body.owner.clone());
+        app.scorer.refresh(lead, now)?;
         lead.confirmation = Some(body.confirmed);
         Ok(())
     })
     .await?;
     tracing::info!(lead = %lead.id, stage = %lead.stage, "handover");
-    Ok(json_response(200, &LeadView::of(&lead, app.scorer.sla(), true)))
+    Ok(json_response(200, &LeadView::of(&lead, &app.scorer, true)))
 }

@@ -54,7 +54,7 @@ async fn intake<S: LeadStore>(app: &App<S>, req: &Request) -> Result<Response<Bo
     let status = if applied.created { 201 } else { 200 };
     let mut response = super::json_response(
         status,
-        &json!({ "lead": super::view::LeadView::of(lead, app.scorer.sla(), false), "duplicate": applied.duplicate }),
+        &json!({ "lead": super::view::LeadView::of(lead, &app.scorer, false), "duplicate": applied.duplicate }),
     );
     if applied.duplicate {
         response.headers_mut().insert("idempotent-replayed", "true".parse().expect("static"));

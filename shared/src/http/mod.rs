@@ -7,6 +7,7 @@ pub mod form;
 pub mod handover;
 pub mod intake;
 pub mod problem;
+pub mod scoring;
 pub mod signature;
 pub mod view;
 
@@ -45,6 +46,7 @@ pub enum Function {
     Intake,
     Handover,
     Acceptance,
+    Scoring,
 }
 
 pub fn function_for(path: &str) -> Option<Function> {
@@ -52,6 +54,7 @@ pub fn function_for(path: &str) -> Option<Function> {
         ["intake", _] => Some(Function::Intake),
         ["leads"] | ["leads", _] | ["leads", _, "handover"] => Some(Function::Handover),
         ["leads", _, "acceptance"] => Some(Function::Acceptance),
+        ["leads", _, "score"] => Some(Function::Scoring),
         _ => None,
     }
 }
@@ -62,6 +65,7 @@ pub async fn route<S: LeadStore>(app: &App<S>, req: Request) -> Response<Body> {
         Some(Function::Intake) => intake::handle(app, req).await,
         Some(Function::Handover) => handover::handle(app, req).await,
         Some(Function::Acceptance) => acceptance::handle(app, req).await,
+        Some(Function::Scoring) => scoring::handle(app, req).await,
         None => Problem::not_found(format!("no route for `{}`", req.uri().path())).into_response(),
     }
 }

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::lead::{Activity, Answers, Confirmation, Lead, Profile};
+use crate::scoring::Scorer;
 use crate::scoring::{Contribution, Grade};
-use crate::sla::{DisplayName, Sla};
+use crate::sla::DisplayName;
 use crate::stage::{Stage, Transition, Trigger};
 
 #[derive(Debug, Serialize)]
@@ -50,6 +51,12 @@ pub struct LeadView<'a> {
     pub sla_version: Option<&'a str>,
     pub scored_at: Option<Timestamp>,
     pub next_change_at: Option<Timestamp>,
+    /// When the scheduler next looks at the lead.
+    pub due_at: Option<Timestamp>,
+    /// When the current stage's response time runs out (MQL: the call; SQL: sales' decision).
+    pub sla_deadline: Option<Timestamp>,
+    /// Set once the scheduler found that deadline passed: escalate.
+    pub sla_breached_at: Option<Timestamp>,
     pub source: &'a str,
     pub activity_count: u64,
     pub owner: Option<&'a str>,
@@ -64,7 +71,8 @@ pub struct LeadView<'a> {
 
 impl<'a> LeadView<'a> {
     /// `with_person`: include name, email, answers (sales routes only, never intake).
-    pub fn of(lead: &'a Lead, sla: &'a Sla, with_person: bool) -> Self {
+    pub fn of(lead: &'a Lead, scorer: &'a Scorer, with_person: bool) -> Self {
+        let sla = scorer.sla();
         let score = lead.score.as_ref();
         let disqualification = (lead.stage == Stage::Disqualified)
             .then(|| lead.history.iter().rev().find(|t| t.to == Stage::Disqualified))
@@ -97,6 +105,9 @@ impl<'a> LeadView<'a> {
             sla_version: score.map(|s| s.sla_version.as_str()),
             scored_at: score.map(|s| s.scored_at),
             next_change_at: score.and_then(|s| s.next_change_at),
+            due_at: lead.due_at,
+            sla_deadline: scorer.sla_deadlines(lead).map(|(breach, _)| breach),
+            sla_breached_at: lead.sla_breached_at,
             source: &lead.source,
             activity_count: lead.activity_count,
             owner: lead.owner.as_deref(),

@@ -95,9 +95,9 @@ pub fn queue_score(lead: &Lead) -> Option<i64> {
         .then(|| lead.score.as_ref().map_or(i64::MIN / 2, |s| i64::from(s.total)))
 }
 
-/// The due index's value: when the lead's qualification can next change.
+/// The due index's value: when the scheduler must next look at the lead.
 pub fn due_at(lead: &Lead) -> Option<Timestamp> {
-    lead.score.as_ref().and_then(|s| s.next_change_at)
+    lead.due_at
 }
 
 /// Which of `segments` scan segments a lead falls in: by its id, so stable.

@@ -16,7 +16,7 @@ pub const QUEUE_SK: &str = "queue_score";
 /// Leads due for re-scoring, earliest first. Sparse: only leads that can change.
 pub const DUE_INDEX: &str = "due";
 pub const DUE_PK: &str = "due_shard";
-pub const DUE_SK: &str = "due_at";
+pub const DUE_SK: &str = "due_epoch";
 /// The due index's one partition value. Due writes are one per scoring change, far
 /// below a partition's limit for any lead volume a marketing team produces.
 pub const DUE_SHARD: &str = "DUE";

@@ -1,0 +1,85 @@
+//! The scoring function's three ways in: the schedule, `POST /leads/{id}/score`, and
+//! direct actions; and response-time SLAs visible in the lead and the queue.
+
+use leadflow::http::scoring::handle_any;
+use leadflow::http::{route, Auth};
+use leadflow::store::InMemoryStore;
+use leadflow::ManualClock;
+use leadflow_tests::http::{app, body_json, event};
+use serde_json::{json, Value};
+
+const ID: &str = "7eca040473a28d575723c7f9bd59766e";
+
+fn read(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn scheduled_event_requalifies_the_due_leads_and_score_route_rescores_one() {
+    let mut app = app(InMemoryStore::new(), Auth::Scopes);
+    assert_eq!(route(&app, event("intake-json.json")).await.status(), 201);
+    let lead = app.store.snapshot().pop().unwrap();
+    let (breach_at, recycle_at) = app.scorer.sla_deadlines(&lead).unwrap();
+    assert_eq!(lead.due_at, Some(breach_at), "an MQL is due when its call SLA runs out");
+
+    // Nothing is due yet: the schedule reads nothing, writes nothing.
+    let report = handle_any(&app, read("scheduled.json")).await.unwrap();
+    assert_eq!((report["read"].as_u64(), report["written"].as_u64()), (Some(0), Some(0)));
+
+    // Two days later nobody has called: the schedule flags the breach, visibly.
+    app.clock = std::sync::Arc::new(ManualClock::at(breach_at));
+    let report = handle_any(&app, read("scheduled.json")).await.unwrap();
+    assert_eq!((report["read"].as_u64(), report["breaches"].as_u64()), (Some(1), Some(1)), "{report}");
+    let r = route(&app, event("queue-mql.json")).await;
+    let queued = &body_json(&r)["leads"][0];
+    assert_eq!(queued["id"], ID);
+    assert_eq!(queued["sla_breached_at"], json!(breach_at.to_string()));
+    assert_eq!(queued["sla_deadline"], json!(breach_at.to_string()));
+
+    // On demand, through API Gateway: nothing changed since, so nothing is written.
+    let version = app.store.snapshot()[0].version;
+    let response = handle_any(&app, read("score-lead.json")).await.unwrap();
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["stage"], "mql");
+    assert_eq!(app.store.snapshot()[0].version, version, "a re-score that changes nothing writes nothing");
+
+    // After the grace the lead goes back to marketing, with the reason.
+    let report =
+        handle_any(&app, json!({ "action": "requalify", "as_of": recycle_at.to_string() })).await.unwrap();
+    assert_eq!(report["transitions"], 1, "{report}");
+    let lead = app.store.snapshot().pop().unwrap();
+    assert_eq!(lead.stage, leadflow::Stage::Nurture);
+    assert_eq!(lead.history.last().unwrap().reason, "sla_expired");
+    assert_eq!(lead.history.last().unwrap().by, "sla_timer");
+}
+
+#[tokio::test]
+async fn the_score_route_checks_scope_and_lead() {
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    let response = handle_any(&app, read("score-lead.json")).await.unwrap();
+    assert_eq!(response["statusCode"], 404, "{response}");
+    let mut wrong = read("score-lead.json");
+    wrong["requestContext"]["authorizer"]["jwt"]["scopes"] = json!(["leads/read"]);
+    let response = handle_any(&app, wrong).await.unwrap();
+    assert_eq!(response["statusCode"], 403);
+    assert_eq!(response["headers"]["content-type"], "application/problem+json");
+    let mut get = read("score-lead.json");
+    get["requestContext"]["http"]["method"] = json!("GET");
+    let response = handle_any(&app, get).await.unwrap();
+    assert_eq!(response["statusCode"], 405);
+}
+
+#[tokio::test]
+async fn unknown_events_are_invocation_errors() {
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    for (event, expected) in [
+        (json!({ "action": "explode" }), "unknown action `explode`"),
+        (json!({ "hello": "world" }), "not a scheduled event"),
+        (json!({ "action": "requalify", "as_of": "tomorrow" }), "`as_of`"),
+    ] {
+        let err = handle_any(&app, event).await.unwrap_err();
+        assert!(err.contains(expected), "{err}");
+    }
+}
