@@ -10,7 +10,7 @@ use crate::http::App;
 use crate::lead::Lead;
 use crate::scoring::Scorer;
 use crate::stage::{IllegalTransition, Stage, Trigger};
-use crate::store::{LeadStore, StoreError};
+use crate::store::{Checkpoint, LeadStore, StoreError};
 
 /// The reason recorded when a response-time SLA ran out.
 pub const REASON_SLA_EXPIRED: &str = "sla_expired";
@@ -173,7 +173,98 @@ pub async fn handle_event<S: LeadStore>(app: &App<S>, event: &Value) -> Result<V
             let report = run_due(&app.store, &app.scorer, now).await.map_err(|e| e.to_string())?;
             Ok(json!(report))
         }
-        Some(other) => Err(format!("unknown action `{other}`; the scoring function knows `requalify`")),
+        Some("rescore") => {
+            // After an SLA change: `{"action":"rescore","segments":4,"max_seconds":840}`;
+            // invoke again until `done` (each run resumes from the checkpoints).
+            let segments = event.get("segments").and_then(Value::as_u64).unwrap_or(4).clamp(1, 64) as u32;
+            let budget = std::time::Duration::from_secs(
+                event.get("max_seconds").and_then(Value::as_u64).unwrap_or(840),
+            );
+            let started = std::time::Instant::now();
+            let stop = move || started.elapsed() >= budget;
+            let report = rescore_all(&app.store, &app.scorer, app.clock.now(), segments, PAGE, &stop)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!(report))
+        }
+        Some(other) => {
+            Err(format!("unknown action `{other}`; the scoring function knows `requalify` and `rescore`"))
+        }
         None => Err("not a scheduled event nor an action for the scoring function".into()),
     }
+}
+
+/// What a full re-score did, and whether it finished.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RescoreReport {
+    pub sla_version: String,
+    pub segments: u32,
+    pub visited: u64,
+    pub rescored: u64,
+    pub done: bool,
+}
+
+/// Re-scores every lead under the scorer's SLA version after an SLA change: one task per
+/// scan segment, each saving its position in a checkpoint item after every page. A run
+/// stopped by `stop()` (the Lambda's remaining time) resumes where it was; a lead already
+/// scored under this version is skipped, so none is scored twice and none is skipped.
+pub async fn rescore_all<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+    segments: u32,
+    page: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<RescoreReport, StoreError> {
+    let version = scorer.sla().version.clone();
+    let tasks =
+        (0..segments).map(|segment| rescore_segment(store, scorer, now, (segment, segments), page, stop));
+    let results = futures_util::future::join_all(tasks).await;
+    let mut report = RescoreReport { sla_version: version, segments, done: true, ..RescoreReport::default() };
+    for r in results {
+        let (visited, rescored, done) = r?;
+        report.visited += visited;
+        report.rescored += rescored;
+        report.done &= done;
+    }
+    tracing::info!(visited = report.visited, rescored = report.rescored, done = report.done, "full re-score");
+    Ok(report)
+}
+
+async fn rescore_segment<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+    (segment, segments): (u32, u32),
+    page_size: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<(u64, u64, bool), StoreError> {
+    let version = &scorer.sla().version;
+    let key = format!("rescore:{version}:{segments}:{segment}");
+    let mut checkpoint = store.get_checkpoint(&key).await?.unwrap_or(Checkpoint {
+        key,
+        cursor: None,
+        done: false,
+        visited: 0,
+        version: 0,
+    });
+    let (mut visited, mut rescored) = (0, 0);
+    while !checkpoint.done && !stop() {
+        let page = store.scan(segment, segments, page_size, checkpoint.cursor.as_deref()).await?;
+        checkpoint.visited += page.leads.len() as u64;
+        for lead in page.leads {
+            visited += 1;
+            if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
+                continue;
+            }
+            let mut report = RunReport::default();
+            rescore_one(store, scorer, lead, now, &mut report).await?;
+            rescored += report.written;
+        }
+        checkpoint.done = page.cursor.is_none();
+        checkpoint.cursor = page.cursor;
+        checkpoint.version += 1;
+        store.put_checkpoint(&checkpoint).await?;
+    }
+    Ok((visited, rescored, checkpoint.done))
 }

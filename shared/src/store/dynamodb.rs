@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::table::{self, KeyDesign, KeyType};
 use super::{
-    check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, LeadStore,
-    Page, StoreError, QUEUED_STAGES,
+    check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, Checkpoint,
+    LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
 use crate::identity::LeadId;
@@ -49,6 +49,13 @@ impl DynamoStore {
         HashMap::from([
             (table::PK.to_owned(), AttributeValue::S(format!("{}{id}", table::LEAD_PK_PREFIX))),
             (table::SK.to_owned(), AttributeValue::S(table::LEAD_SK.to_owned())),
+        ])
+    }
+
+    fn checkpoint_key(key: &str) -> Item {
+        HashMap::from([
+            (table::PK.to_owned(), AttributeValue::S(format!("{}{key}", table::CHECKPOINT_PK_PREFIX))),
+            (table::SK.to_owned(), AttributeValue::S(table::CHECKPOINT_SK.to_owned())),
         ])
     }
 
@@ -379,9 +386,17 @@ impl LeadStore for DynamoStore {
         if segments == 0 || segment >= segments {
             return Err(StoreError::Internal(format!("scan segment {segment} of {segments}")));
         }
+        // The cursor is the raw key to continue after: a page may end on an item that
+        // is not a lead (a checkpoint), which the filter drops.
         let start = match cursor {
             None => None,
-            Some(c) => Some(Self::key(&cursor_id(&decode_cursor(c, "scan", 1)?[0])?)),
+            Some(c) => {
+                let p = decode_cursor(c, "scan", 2)?;
+                Some(HashMap::from([
+                    (table::PK.to_owned(), AttributeValue::S(p[0].clone())),
+                    (table::SK.to_owned(), AttributeValue::S(p[1].clone())),
+                ]))
+            }
         };
         let limit = check_limit(limit);
         let out = self
@@ -390,17 +405,79 @@ impl LeadStore for DynamoStore {
             .table_name(&self.table)
             .segment(segment as i32)
             .total_segments(segments as i32)
+            .filter_expression("#sk = :lead")
+            .expression_attribute_names("#sk", table::SK)
+            .expression_attribute_values(":lead", AttributeValue::S(table::LEAD_SK.into()))
             .limit(limit as i32 + 1)
             .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| map_sdk_error("Scan", e))?;
-        let more = out.last_evaluated_key.is_some() || out.items.as_ref().is_some_and(|i| i.len() > limit);
+        let key_cursor = |pk: &str, sk: &str| encode_cursor("scan", &[pk, sk]);
         let mut leads =
             out.items.unwrap_or_default().into_iter().map(Self::from_item).collect::<Result<Vec<_>, _>>()?;
-        leads.truncate(limit);
-        let cursor = if more { leads.last().map(|l| encode_cursor("scan", &[l.id.as_str()])) } else { None };
+        let cursor = if leads.len() > limit {
+            leads.truncate(limit);
+            leads.last().map(|l| key_cursor(&format!("{}{}", table::LEAD_PK_PREFIX, l.id), table::LEAD_SK))
+        } else {
+            out.last_evaluated_key.as_ref().map(|k| {
+                let text = |name: &str| match k.get(name) {
+                    Some(AttributeValue::S(v)) => v.clone(),
+                    _ => String::new(),
+                };
+                key_cursor(&text(table::PK), &text(table::SK))
+            })
+        };
         Ok(Page { leads, cursor })
+    }
+
+    async fn get_checkpoint(&self, key: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::checkpoint_key(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("GetItem", e))?;
+        match out.item {
+            None => Ok(None),
+            Some(mut item) => {
+                item.remove(table::PK);
+                item.remove(table::SK);
+                serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
+                    .map(Some)
+                    .map_err(|e| StoreError::Internal(format!("cannot decode checkpoint: {e}")))
+            }
+        }
+    }
+
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(checkpoint)
+            .map_err(|e| StoreError::Internal(format!("cannot encode checkpoint: {e}")))?;
+        item.extend(Self::checkpoint_key(&checkpoint.key));
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let request = if checkpoint.version == 1 {
+            request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", table::PK)
+        } else {
+            request
+                .condition_expression("#v = :expected")
+                .expression_attribute_names("#v", table::VERSION)
+                .expression_attribute_values(
+                    ":expected",
+                    AttributeValue::N((checkpoint.version - 1).to_string()),
+                )
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(map_sdk_error("PutItem", e)),
+        }
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {

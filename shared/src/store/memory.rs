@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use super::{
     check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, segment_of,
-    LeadStore, Page, StoreError, QUEUED_STAGES,
+    Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
 use crate::identity::LeadId;
@@ -15,6 +15,7 @@ use crate::stage::Stage;
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     leads: Mutex<BTreeMap<LeadId, Lead>>,
+    checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
 }
 
 impl InMemoryStore {
@@ -136,6 +137,20 @@ impl LeadStore for InMemoryStore {
             .map(|l| (l.id.clone(), l.clone()))
             .collect();
         Ok(Self::page(rows, after, limit, |id| encode_cursor("scan", &[id.as_str()])))
+    }
+
+    async fn get_checkpoint(&self, key: &str) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    }
+
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut all = self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
+        let stored = all.get(&checkpoint.key).map(|c| c.version);
+        if stored != (checkpoint.version > 1).then_some(checkpoint.version - 1) {
+            return Err(StoreError::Conflict);
+        }
+        all.insert(checkpoint.key.clone(), checkpoint.clone());
+        Ok(())
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {

@@ -43,6 +43,18 @@ pub struct Page {
     pub cursor: Option<String>,
 }
 
+/// How far a resumable job got: one per scan segment of a full re-score.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub key: String,
+    /// Where the segment's scan continues; `None` before the first page.
+    pub cursor: Option<String>,
+    pub done: bool,
+    /// Leads visited so far.
+    pub visited: u64,
+    pub version: u64,
+}
+
 /// Stages that have a sales queue (the sparse queue index holds only these).
 pub const QUEUED_STAGES: [Stage; 4] = [Stage::Mql, Stage::Sql, Stage::Sal, Stage::Nurture];
 
@@ -83,6 +95,15 @@ pub trait LeadStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// A job's saved progress.
+    fn get_checkpoint(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Checkpoint>, StoreError>> + Send;
+
+    /// Saves progress if the stored checkpoint is still `version - 1` (1: new).
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Removes the lead; `false` if there was none.
     fn delete(&self, id: &LeadId) -> impl Future<Output = Result<bool, StoreError>> + Send;

@@ -7,6 +7,9 @@ pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 pub const LEAD_SK: &str = "LEAD";
 pub const LEAD_PK_PREFIX: &str = "LEAD#";
+/// Progress of a long job (a full re-score): `CHECKPOINT#<key>`, `CHECKPOINT`.
+pub const CHECKPOINT_PK_PREFIX: &str = "CHECKPOINT#";
+pub const CHECKPOINT_SK: &str = "CHECKPOINT";
 
 /// The sales queue: leads of one stage, best score first. Sparse: only queued stages.
 pub const QUEUE_INDEX: &str = "queue";
