@@ -88,6 +88,20 @@ pub fn lead_in(email: &str, stage: Stage, total: i32, due: Option<Timestamp>) ->
     lead
 }
 
+/// Every lead in the store, through the trait's own scan.
+pub async fn all_leads<S: leadflow::store::LeadStore>(store: &S) -> Vec<Lead> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.scan(0, 1, 100, cursor.as_deref()).await.expect("scanning the store");
+        out.extend(page.leads);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
 pub fn ids(leads: &[Lead]) -> Vec<LeadId> {
     leads.iter().map(|l| l.id.clone()).collect()
 }

@@ -8,8 +8,8 @@ use leadflow::lead::{Answer, Answers, Confirmation};
 use leadflow::requalify::run_due;
 use leadflow::store::dynamodb::RequestCounter;
 use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow::{Lead, Profile, Scorer, Sla, Stage, Timestamp, Trigger};
-use leadflow_tests::{fresh_dynamo_store_counted, id_key};
+use leadflow::{Profile, Scorer, Sla, Stage, Timestamp, Trigger};
+use leadflow_tests::{all_leads, fresh_dynamo_store_counted, id_key};
 
 const T0: Timestamp = Timestamp::from_unix(1_780_000_000);
 const PER_PATTERN: usize = 40;
@@ -108,19 +108,6 @@ fn activities(p: Pattern, d: i64) -> &'static [&'static str] {
         (Pattern::Reactivates, 100) => BURST,
         (Pattern::Newsletter, d) if d % 14 == 0 => &["newsletter"],
         _ => &[],
-    }
-}
-
-async fn all_leads<S: LeadStore>(store: &S) -> Vec<Lead> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store.scan(0, 1, 100, cursor.as_deref()).await.unwrap();
-        out.extend(page.leads);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => return out,
-        }
     }
 }
 

@@ -8,24 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use leadflow::intake::{apply_submission, RetryPolicy, Submission};
 use leadflow::requalify::rescore_all;
 use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow::{Lead, Profile, Scorer, Sla, Timestamp};
-use leadflow_tests::{fresh_dynamo_store, id_key};
+use leadflow::{Profile, Scorer, Sla, Timestamp};
+use leadflow_tests::{all_leads, fresh_dynamo_store, id_key};
 
 const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
 const LEADS: usize = 120;
-
-async fn all<S: LeadStore>(store: &S) -> Vec<Lead> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store.scan(0, 1, 100, cursor.as_deref()).await.unwrap();
-        out.extend(page.leads);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => return out,
-        }
-    }
-}
 
 async fn fill<S: LeadStore>(store: &S) {
     let old = Scorer::new(Sla::default_sla());
@@ -57,7 +44,8 @@ fn new_sla() -> Scorer {
 
 /// Stops after `pages` page-loops across all segments, then runs to the end.
 async fn interrupted_then_resumed<S: LeadStore>(store: &S, pages: usize) {
-    let before: Vec<(String, u64)> = all(store).await.iter().map(|l| (l.id.to_string(), l.version)).collect();
+    let before: Vec<(String, u64)> =
+        all_leads(store).await.iter().map(|l| (l.id.to_string(), l.version)).collect();
     let scorer = new_sla();
     let calls = AtomicUsize::new(0);
     let stop = || calls.fetch_add(1, Ordering::SeqCst) >= pages;
@@ -70,7 +58,7 @@ async fn interrupted_then_resumed<S: LeadStore>(store: &S, pages: usize) {
         LEADS as u64,
         "every lead re-scored once ({pages} pages first)"
     );
-    let after = all(store).await;
+    let after = all_leads(store).await;
     assert_eq!(after.len(), LEADS);
     for lead in &after {
         assert_eq!(lead.score.as_ref().unwrap().sla_version, "2027-01-01.1");

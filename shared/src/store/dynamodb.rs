@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::table::{self, KeyDesign, KeyType};
 use super::{
-    check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, Checkpoint,
-    LeadStore, Page, StoreError, QUEUED_STAGES,
+    check_limit, check_segment, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score,
+    Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
 use crate::identity::LeadId;
@@ -234,6 +234,48 @@ fn id_of(item: &Item) -> String {
     }
 }
 
+impl DynamoStore {
+    /// Reads one item by key, consistently.
+    async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// Writes an item that carries `version`, only if the stored one is `version - 1`
+    /// (1: only if there is none). A failed condition is [`StoreError::Conflict`].
+    async fn put_versioned(&self, item: Item, version: u64) -> Result<(), StoreError> {
+        if version == 0 {
+            return Err(StoreError::Internal("items are written with version 1 or more".into()));
+        }
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let request = if version == 1 {
+            request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", table::PK)
+        } else {
+            request
+                .condition_expression("#v = :expected")
+                .expression_attribute_names("#v", table::VERSION)
+                .expression_attribute_values(":expected", AttributeValue::N((version - 1).to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(map_sdk_error("PutItem", e)),
+        }
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
@@ -270,40 +312,11 @@ where
 
 impl LeadStore for DynamoStore {
     async fn get(&self, id: &LeadId) -> Result<Option<Lead>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error("GetItem", e))?;
-        out.item.map(Self::from_item).transpose()
+        self.get_item(Self::key(id)).await?.map(Self::from_item).transpose()
     }
 
     async fn put(&self, lead: &Lead) -> Result<(), StoreError> {
-        if lead.version == 0 {
-            return Err(StoreError::Internal("a lead is written with version 1 or more".into()));
-        }
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(Self::to_item(lead)?));
-        let request = if lead.version == 1 {
-            request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", table::PK)
-        } else {
-            request
-                .condition_expression("#v = :expected")
-                .expression_attribute_names("#v", table::VERSION)
-                .expression_attribute_values(":expected", AttributeValue::N((lead.version - 1).to_string()))
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(map_sdk_error("PutItem", e)),
-        }
+        self.put_versioned(Self::to_item(lead)?, lead.version).await
     }
 
     async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
@@ -383,9 +396,7 @@ impl LeadStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        if segments == 0 || segment >= segments {
-            return Err(StoreError::Internal(format!("scan segment {segment} of {segments}")));
-        }
+        check_segment(segment, segments)?;
         // The cursor is the raw key to continue after: a page may end on an item that
         // is not a lead (a checkpoint), which the filter drops.
         let start = match cursor {
@@ -432,16 +443,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn get_checkpoint(&self, key: &str) -> Result<Option<Checkpoint>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::checkpoint_key(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error("GetItem", e))?;
-        match out.item {
+        match self.get_item(Self::checkpoint_key(key)).await? {
             None => Ok(None),
             Some(mut item) => {
                 item.remove(table::PK);
@@ -457,27 +459,7 @@ impl LeadStore for DynamoStore {
         let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(checkpoint)
             .map_err(|e| StoreError::Internal(format!("cannot encode checkpoint: {e}")))?;
         item.extend(Self::checkpoint_key(&checkpoint.key));
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = if checkpoint.version == 1 {
-            request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", table::PK)
-        } else {
-            request
-                .condition_expression("#v = :expected")
-                .expression_attribute_names("#v", table::VERSION)
-                .expression_attribute_values(
-                    ":expected",
-                    AttributeValue::N((checkpoint.version - 1).to_string()),
-                )
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(map_sdk_error("PutItem", e)),
-        }
+        self.put_versioned(item, checkpoint.version).await
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::{
-    check_limit, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score, segment_of,
-    Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
+    check_limit, check_segment, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score,
+    segment_of, Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
 use crate::identity::LeadId;
@@ -123,9 +123,7 @@ impl LeadStore for InMemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        if segments == 0 || segment >= segments {
-            return Err(StoreError::Internal(format!("scan segment {segment} of {segments}")));
-        }
+        check_segment(segment, segments)?;
         let after = match cursor {
             None => None,
             Some(c) => Some(cursor_id(&decode_cursor(c, "scan", 1)?[0])?),

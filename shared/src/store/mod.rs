@@ -127,6 +127,13 @@ pub fn segment_of(id: &LeadId, segments: u32) -> u32 {
     ((u64::from(head) * u64::from(segments.max(1))) >> 32) as u32
 }
 
+pub(crate) fn check_segment(segment: u32, segments: u32) -> Result<(), StoreError> {
+    if segments == 0 || segment >= segments {
+        return Err(StoreError::Internal(format!("there is no scan segment {segment} of {segments}")));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_limit(limit: usize) -> usize {
     limit.clamp(1, MAX_PAGE)
 }
