@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leadflow::lead::{normalise_email, Answer, Answers};
 use leadflow::{Activity, IdKey, Lead, Profile, Scorer, Sla, Timestamp};
 
-fn leads() -> Vec<Lead> {
+fn leads(scorer: &Scorer) -> Vec<Lead> {
     let key = IdKey::new("benchmark-key-0123456789").unwrap();
     let titles = [
         "CEO",
@@ -48,11 +48,6 @@ fn leads() -> Vec<Lead> {
                 }),
                 ..Answers::default()
             });
-            lead
-        })
-        .enumerate()
-        .map(|(i, mut lead)| {
-            let scorer = Scorer::new(Sla::default_sla());
             for k in 0..(i % 6) {
                 scorer.record_activity(
                     &mut lead,
@@ -70,7 +65,7 @@ fn leads() -> Vec<Lead> {
 
 fn bench(c: &mut Criterion) {
     let scorer = Scorer::new(Sla::default_sla());
-    let leads = leads();
+    let leads = leads(&scorer);
     let now = Timestamp::from_unix(1_780_000_000).plus_days(10);
     let mut group = c.benchmark_group("scoring");
     group.throughput(Throughput::Elements(leads.len() as u64));
