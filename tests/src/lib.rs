@@ -15,6 +15,14 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
+/// The checkout the tests run in. Read at run time (cargo sets it for every test
+/// process): the build cache is shared between checkouts, so a path compiled into a
+/// test binary may name another one.
+pub fn checkout() -> std::path::PathBuf {
+    let tests = std::env::var_os("CARGO_MANIFEST_DIR").expect("run the tests with cargo test");
+    std::path::PathBuf::from(tests).join("..")
+}
+
 /// The process-wide DynamoDB Local endpoint; fails the test with how to fix it.
 pub fn endpoint() -> String {
     shared_endpoint().unwrap_or_else(|e| panic!("these tests need DynamoDB Local: {e}"))
@@ -152,10 +160,10 @@ pub mod http {
 
     /// A sample API Gateway v2 event from tests/events, through lambda_http's own parsing.
     pub fn event(name: &str) -> lambda_http::Request {
-        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let path = super::checkout().join("tests/events").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path} is not an API Gateway event: {e}"))
+            .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))
     }
 
     pub fn body_text(resp: &Response<Body>) -> String {
@@ -213,7 +221,7 @@ pub mod openapi {
     use serde_json::{json, Value};
 
     pub fn document() -> Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+        let path = super::checkout().join("openapi.json");
         serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json"))
             .expect("openapi.json is JSON")
     }

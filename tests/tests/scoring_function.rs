@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 const ID: &str = "7eca040473a28d575723c7f9bd59766e";
 
 fn read(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = leadflow_tests::checkout().join("tests/events").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -1,0 +1,124 @@
+//! template.yaml deploys what the code defines: the table's keys and indexes as
+//! shared/src/store/table.rs describes them, and the routes, functions and scopes as the
+//! handlers and openapi.json serve them.
+
+use std::collections::BTreeSet;
+
+use leadflow::http::{function_for, Function};
+use leadflow::store::table::{self, KeyType, INDEXES, TABLE_KEYS};
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = leadflow_tests::checkout().join("template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).expect("template.yaml is YAML")
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+}
+
+fn key_schema(keys: &Value) -> (String, String) {
+    let mut hash = String::new();
+    let mut range = String::new();
+    for k in keys.as_sequence().unwrap() {
+        match s(&k["KeyType"]) {
+            "HASH" => hash = s(&k["AttributeName"]).to_owned(),
+            "RANGE" => range = s(&k["AttributeName"]).to_owned(),
+            other => panic!("key type {other}"),
+        }
+    }
+    (hash, range)
+}
+
+#[test]
+fn the_table_is_the_one_the_code_defines() {
+    let t = template();
+    let table = &t["Resources"]["LeadsTable"];
+    assert_eq!(s(&table["DeletionPolicy"]), "Retain");
+    let p = &table["Properties"];
+    assert_eq!(
+        key_schema(&p["KeySchema"]),
+        (TABLE_KEYS.partition.0.to_owned(), TABLE_KEYS.sort.0.to_owned())
+    );
+    let defined: BTreeSet<(String, String)> = p["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|d| (s(&d["AttributeName"]).to_owned(), s(&d["AttributeType"]).to_owned()))
+        .collect();
+    let mut expected = BTreeSet::new();
+    for k in std::iter::once(&TABLE_KEYS).chain(INDEXES.iter()) {
+        for (name, kind) in [k.partition, k.sort] {
+            expected.insert((name.to_owned(), if kind == KeyType::S { "S" } else { "N" }.to_owned()));
+        }
+    }
+    assert_eq!(defined, expected);
+    let indexes = p["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(indexes.len(), INDEXES.len());
+    for index in INDEXES {
+        let gsi = indexes.iter().find(|g| s(&g["IndexName"]) == index.name).expect(index.name);
+        assert_eq!(key_schema(&gsi["KeySchema"]), (index.partition.0.to_owned(), index.sort.0.to_owned()));
+        assert_eq!(s(&gsi["Projection"]["ProjectionType"]), "KEYS_ONLY");
+    }
+    assert_eq!(s(&p["TimeToLiveSpecification"]["AttributeName"]), table::TTL_ATTRIBUTE);
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], Value::Bool(true));
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], Value::Bool(true));
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], Value::Bool(true));
+    assert_eq!(p["DeletionProtectionEnabled"], Value::Bool(true));
+    assert_eq!(s(&p["BillingMode"]), "PAY_PER_REQUEST");
+}
+
+#[test]
+fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
+    let t = template();
+    let openapi: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi.json")).expect("openapi.json");
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(s(&globals["Runtime"]), "provided.al2023");
+    assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
+    assert_eq!(s(&globals["Handler"]), "bootstrap");
+
+    let mut routes = BTreeSet::new();
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        assert_eq!(s(&resource["Metadata"]["BuildMethod"]), "rust-cargolambda");
+        let binary = s(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        for (_, event) in resource["Properties"]["Events"].as_mapping().unwrap() {
+            if event["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let path = s(&event["Properties"]["Path"]);
+            let method = s(&event["Properties"]["Method"]).to_lowercase();
+            let concrete = path.replace("{source}", "web").replace("{id}", &"a".repeat(32));
+            let served_by = match function_for(&concrete) {
+                Some(Function::Intake) => "intake",
+                Some(Function::Handover) => "handover",
+                Some(Function::Acceptance) => "acceptance",
+                Some(Function::Scoring) => "scoring",
+                None => panic!("no handler serves {path}"),
+            };
+            assert_eq!(binary, served_by, "{method} {path}");
+            let operation = &openapi["paths"][path][&method];
+            assert!(operation.is_object(), "openapi.json does not document {method} {path}");
+            let documented: Vec<&str> = operation["security"][0]["salesJwt"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let deployed: Vec<&str> = event["Properties"]["Auth"]["AuthorizationScopes"]
+                .as_sequence()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(deployed, documented, "scopes of {method} {path}");
+            routes.insert((method, path.to_owned()));
+        }
+    }
+    let documented: BTreeSet<(String, String)> = openapi["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
+        .collect();
+    assert_eq!(routes, documented, "template routes and openapi.json differ");
+}
