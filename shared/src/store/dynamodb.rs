@@ -138,6 +138,22 @@ impl DynamoStore {
             .collect())
     }
 
+    /// The index key a listing continues after, from a cursor `<tag>, <sort number>, <id>`.
+    fn index_start(
+        cursor: Option<&str>,
+        tag: &str,
+        (partition, partition_value): (&str, &str),
+        sort: &str,
+    ) -> Result<Option<Item>, StoreError> {
+        let Some(cursor) = cursor else { return Ok(None) };
+        let p = decode_cursor(cursor, tag, 2)?;
+        let (number, id) = (cursor_number(&p[0])?, cursor_id(&p[1])?);
+        let mut key = Self::key(&id);
+        key.insert(partition.into(), AttributeValue::S(partition_value.into()));
+        key.insert(sort.into(), AttributeValue::N(number.to_string()));
+        Ok(Some(key))
+    }
+
     /// Cuts a listing to `limit` (the request asked for one more, so the last page
     /// carries no cursor) and builds the cursor from the last index entry kept.
     fn cut(mut keys: Vec<Item>, more: bool, limit: usize) -> (Vec<Item>, Option<Item>) {
@@ -320,17 +336,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
-        let start = match cursor {
-            None => None,
-            Some(c) => {
-                let p = decode_cursor(c, stage.id(), 2)?;
-                let (score, id) = (cursor_number(&p[0])?, cursor_id(&p[1])?);
-                let mut key = Self::key(&id);
-                key.insert(table::QUEUE_PK.into(), AttributeValue::S(stage.id().into()));
-                key.insert(table::QUEUE_SK.into(), AttributeValue::N(score.to_string()));
-                Some(key)
-            }
-        };
+        let start = Self::index_start(cursor, stage.id(), (table::QUEUE_PK, stage.id()), table::QUEUE_SK)?;
         if !QUEUED_STAGES.contains(&stage) {
             return Ok(Page { leads: vec![], cursor: None });
         }
@@ -356,17 +362,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
-        let start = match cursor {
-            None => None,
-            Some(c) => {
-                let p = decode_cursor(c, "due", 2)?;
-                let (at, id) = (cursor_number(&p[0])?, cursor_id(&p[1])?);
-                let mut key = Self::key(&id);
-                key.insert(table::DUE_PK.into(), AttributeValue::S(table::DUE_SHARD.into()));
-                key.insert(table::DUE_SK.into(), AttributeValue::N(at.to_string()));
-                Some(key)
-            }
-        };
+        let start = Self::index_start(cursor, "due", (table::DUE_PK, table::DUE_SHARD), table::DUE_SK)?;
         let limit = check_limit(limit);
         let out = self
             .client
