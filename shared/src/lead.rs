@@ -140,6 +140,10 @@ pub struct Lead {
     /// change by time alone, or a response-time SLA runs out. `None`: never by time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<Timestamp>,
+    /// When DynamoDB's TTL removes the lead: unqualified, nurture and disqualified leads
+    /// without activity expire after the SLA's retention period; MQL, SQL and SAL never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
     /// When the scheduler found the current stage's response-time SLA breached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_breached_at: Option<Timestamp>,
@@ -180,6 +184,7 @@ impl Lead {
             created_at: at,
             updated_at: at,
             due_at: None,
+            expires_at: None,
             sla_breached_at: None,
             owner: None,
             confirmation: None,

@@ -48,7 +48,22 @@ impl Scorer {
             }
         }
         lead.due_at = self.next_due(lead);
+        lead.expires_at = self.expiry(lead);
         Ok(())
+    }
+
+    /// Retention: the last sign of life (activity, or entering the stage) plus the SLA's
+    /// period for the stage; leads sales is working on never expire.
+    pub fn expiry(&self, lead: &Lead) -> Option<Timestamp> {
+        let r = self.sla().retention;
+        let days = match lead.stage {
+            Stage::Unqualified => r.unqualified_days,
+            Stage::Nurture => r.nurture_days,
+            Stage::Disqualified => r.disqualified_days,
+            Stage::Mql | Stage::Sql | Stage::Sal => return None,
+        };
+        let last_activity = lead.last_activity.values().copied().max().unwrap_or(lead.created_at);
+        Some(last_activity.max(lead.entered_stage_at()).plus_days(i64::from(days)))
     }
 
     /// When the current stage's response time is breached, and when the lead is recycled.

@@ -112,6 +112,29 @@ async fn a_typical_item_stays_well_under_4_kb() {
     assert!(size < 3 * 1024, "a lead with 10 activities takes {size} bytes");
     assert_eq!(raw.get("queue_stage").and_then(|v| v.as_s().ok()).map(String::as_str), Some("mql"));
     assert!(raw.contains_key("due_epoch"), "an MQL that can cool off is in the due index");
+    assert!(!raw.contains_key("expires_at"), "an MQL has no TTL");
+
+    // A newsletter reader stays unqualified: its TTL is epoch seconds, as DynamoDB needs.
+    let mut reader = submission("reader@nordwind-logistik.de", "newsletter", NOW);
+    reader.answers = Answers::default();
+    reader.profile.job_title = None;
+    let applied =
+        apply_submission(&store, &scorer, &id_key(), &reader, RetryPolicy::default()).await.unwrap();
+    assert_eq!(applied.lead.stage, Stage::Unqualified);
+    let expires = applied.lead.expires_at.expect("unqualified leads expire");
+    let raw = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("LEAD#{}", applied.lead.id)))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("LEAD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(raw["expires_at"].as_n().unwrap(), &expires.unix().to_string());
+    assert_eq!(store.get(&applied.lead.id).await.unwrap().unwrap(), applied.lead, "the TTL reads back");
 }
 
 fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {

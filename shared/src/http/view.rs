@@ -57,6 +57,8 @@ pub struct LeadView<'a> {
     pub sla_deadline: Option<Timestamp>,
     /// Set once the scheduler found that deadline passed: escalate.
     pub sla_breached_at: Option<Timestamp>,
+    /// When retention removes the lead (unqualified, nurture, disqualified only).
+    pub expires_at: Option<Timestamp>,
     pub source: &'a str,
     pub activity_count: u64,
     pub owner: Option<&'a str>,
@@ -108,6 +110,7 @@ impl<'a> LeadView<'a> {
             due_at: lead.due_at,
             sla_deadline: scorer.sla_deadlines(lead).map(|(breach, _)| breach),
             sla_breached_at: lead.sla_breached_at,
+            expires_at: lead.expires_at,
             source: &lead.source,
             activity_count: lead.activity_count,
             owner: lead.owner.as_deref(),

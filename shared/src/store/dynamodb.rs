@@ -67,6 +67,10 @@ impl DynamoStore {
             item.insert(table::QUEUE_PK.into(), AttributeValue::S(lead.stage.id().into()));
             item.insert(table::QUEUE_SK.into(), AttributeValue::N(score.to_string()));
         }
+        // TTL needs epoch seconds; the lead reads them back as a timestamp.
+        if let Some(expires) = lead.expires_at {
+            item.insert(table::TTL_ATTRIBUTE.into(), AttributeValue::N(expires.unix().to_string()));
+        }
         if let Some(due) = due_at(lead) {
             item.insert(table::DUE_PK.into(), AttributeValue::S(table::DUE_SHARD.into()));
             item.insert(table::DUE_SK.into(), AttributeValue::N(due.unix().to_string()));
