@@ -97,17 +97,7 @@ async fn a_typical_item_stays_well_under_4_kb() {
     assert_eq!(lead.activity_count, 10);
     assert_eq!(lead.profile.first_name.as_deref(), Some("Jürgen"));
     // The raw item, as DynamoDB holds it (size: names plus values, as DynamoDB counts).
-    let raw = store
-        .client()
-        .get_item()
-        .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("LEAD#{}", lead.id)))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("LEAD".into()))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let raw = raw_item(&store, &lead.id).await;
     let size = item_size(&raw);
     assert!(size < 3 * 1024, "a lead with 10 activities takes {size} bytes");
     assert_eq!(raw.get("queue_stage").and_then(|v| v.as_s().ok()).map(String::as_str), Some("mql"));
@@ -122,19 +112,28 @@ async fn a_typical_item_stays_well_under_4_kb() {
         apply_submission(&store, &scorer, &id_key(), &reader, RetryPolicy::default()).await.unwrap();
     assert_eq!(applied.lead.stage, Stage::Unqualified);
     let expires = applied.lead.expires_at.expect("unqualified leads expire");
-    let raw = store
+    let raw = raw_item(&store, &applied.lead.id).await;
+    assert_eq!(raw["expires_at"].as_n().unwrap(), &expires.unix().to_string());
+    assert_eq!(store.get(&applied.lead.id).await.unwrap().unwrap(), applied.lead, "the TTL reads back");
+}
+
+/// The lead's item as DynamoDB holds it, read past the store.
+async fn raw_item(
+    store: &DynamoStore,
+    id: &leadflow::LeadId,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    store
         .client()
         .get_item()
         .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("LEAD#{}", applied.lead.id)))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("LEAD".into()))
+        .key("PK", V::S(format!("LEAD#{id}")))
+        .key("SK", V::S("LEAD".into()))
         .send()
         .await
         .unwrap()
         .item
-        .unwrap();
-    assert_eq!(raw["expires_at"].as_n().unwrap(), &expires.unix().to_string());
-    assert_eq!(store.get(&applied.lead.id).await.unwrap().unwrap(), applied.lead, "the TTL reads back");
+        .expect("the lead's item exists")
 }
 
 fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
