@@ -15,6 +15,8 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
+pub mod emulator;
+
 /// The checkout the tests run in. Read at run time (cargo sets it for every test
 /// process): the build cache is shared between checkouts, so a path compiled into a
 /// test binary may name another one.
@@ -106,6 +108,48 @@ pub async fn all_leads<S: leadflow::store::LeadStore>(store: &S) -> Vec<Lead> {
         match page.cursor {
             Some(c) => cursor = Some(c),
             None => return out,
+        }
+    }
+}
+
+/// A raw DynamoDB item, attribute by attribute.
+pub type RawItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// The lead's item as DynamoDB holds it, read past the store.
+pub async fn raw_item(store: &DynamoStore, id: &LeadId) -> RawItem {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("PK", V::S(format!("LEAD#{id}")))
+        .key("SK", V::S("LEAD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the lead's item exists")
+}
+
+/// Every item of the store's table, whatever it is (leads, aggregates, checkpoints),
+/// read past the store.
+pub async fn raw_scan(store: &DynamoStore) -> Vec<RawItem> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scanning the raw table");
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => return items,
         }
     }
 }

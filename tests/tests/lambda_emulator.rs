@@ -1,0 +1,94 @@
+//! The real function binaries under cargo-lambda's emulator (`cargo lambda watch`),
+//! against DynamoDB Local, invoked with the sample events users invoke them with
+//! (`cargo lambda invoke <function> --data-file tests/events/<event>.json`).
+
+use leadflow::store::LeadStore;
+use leadflow::{LeadId, Stage, Timestamp};
+use leadflow_tests::emulator::LambdaEmulator;
+use leadflow_tests::{endpoint, fresh_dynamo_store, raw_item};
+use serde_json::{json, Value};
+
+/// The lead of tests/events/intake-json.json under the test id key.
+const ID: &str = "7eca040473a28d575723c7f9bd59766e";
+
+fn event(name: &str) -> Value {
+    let path = leadflow_tests::checkout().join("tests/events").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// An API Gateway v2 invocation: status and the JSON body.
+fn api(emulator: &LambdaEmulator, function: &str, event_file: &str) -> (u64, Value) {
+    let response = emulator
+        .invoke(function, &event(event_file))
+        .unwrap_or_else(|e| panic!("{function} with {event_file} failed: {e}"));
+    let body = response["body"].as_str().unwrap_or_else(|| panic!("{function}: no body in {response}"));
+    (response["statusCode"].as_u64().unwrap(), serde_json::from_str(body).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_four_binaries_walk_a_lead_from_form_to_sales_and_the_schedule_flags_a_breach() {
+    let store = fresh_dynamo_store().await;
+    let endpoint = endpoint();
+    let emulator = LambdaEmulator::start(&[
+        ("LEADFLOW_TABLE", store.table()),
+        ("LEADFLOW_ID_KEY", "integration-test-key-0123"),
+        ("LEADFLOW_SOURCES", r#"{"web":{"scheme":"unsigned"}}"#),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
+        ("AWS_REGION", "eu-central-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("RUST_LOG", "warn"),
+    ]);
+    // The blocking HTTP exchanges run off the async runtime.
+    let run = move || {
+        let (status, body) = api(&emulator, "intake", "intake-json.json");
+        assert_eq!(status, 201, "{body}");
+        assert_eq!((body["lead"]["id"].as_str(), body["lead"]["stage"].as_str()), (Some(ID), Some("mql")));
+        let (status, body) = api(&emulator, "intake", "intake-json.json");
+        assert_eq!((status, &body["duplicate"]), (200, &json!(true)), "same idempotency key: {body}");
+        let (status, body) = api(&emulator, "intake", "intake-form-de.json");
+        assert_eq!((status, body["lead"]["stage"].as_str()), (201, Some("mql")), "{body}");
+        let german = body["lead"]["id"].as_str().unwrap().to_owned();
+
+        let (status, body) = api(&emulator, "handover", "get-lead.json");
+        assert_eq!((status, body["stage"].as_str()), (200, Some("mql")), "{body}");
+        let (status, body) = api(&emulator, "handover", "queue-mql.json");
+        assert_eq!(status, 200, "{body}");
+        let queued: Vec<&str> =
+            body["leads"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+        assert!(queued.contains(&ID) && queued.contains(&german.as_str()), "{body}");
+        let (status, body) = api(&emulator, "handover", "handover-qualified.json");
+        assert_eq!((status, body["stage"].as_str()), (200, Some("sql")), "{body}");
+        let (status, body) = api(&emulator, "acceptance", "acceptance-accept.json");
+        assert_eq!((status, body["stage"].as_str()), (200, Some("sal")), "{body}");
+        let (status, body) = api(&emulator, "scoring", "score-lead.json");
+        assert_eq!((status, body["stage"].as_str()), (200, Some("sal")), "{body}");
+
+        // The schedule: nothing is due now; three days on, nobody has called the German
+        // lead, so its response-time SLA is breached.
+        let report = emulator.invoke("scoring", &event("scheduled.json")).unwrap();
+        assert_eq!((report["read"].as_u64(), report["written"].as_u64()), (Some(0), Some(0)), "{report}");
+        let later = Timestamp::from_unix(
+            Timestamp::parse_rfc3339(report["as_of"].as_str().unwrap()).unwrap().unix() + 3 * 86_400,
+        );
+        let report = emulator.invoke("scoring", &json!({ "action": "requalify", "as_of": later })).unwrap();
+        assert_eq!((report["read"].as_u64(), report["breaches"].as_u64()), (Some(1), Some(1)), "{report}");
+        // Bad events are invocation errors, not silent successes.
+        let error = emulator.invoke("scoring", &json!({ "action": "explode" })).unwrap_err();
+        assert!(error["errorMessage"].as_str().unwrap().contains("unknown action"), "{error}");
+        german
+    };
+    let german = tokio::task::spawn_blocking(run).await.unwrap();
+
+    // The table, read past the functions.
+    let lead = store.get(&LeadId::parse(ID).unwrap()).await.unwrap().expect("the lead is in the table");
+    assert_eq!(lead.stage, Stage::Sal);
+    assert_eq!(lead.activity_count, 1, "the repeated delivery was not counted twice");
+    let moves: Vec<_> = lead.history.iter().map(|h| (h.from, h.to)).collect();
+    assert_eq!(moves, [(Stage::Unqualified, Stage::Mql), (Stage::Mql, Stage::Sql), (Stage::Sql, Stage::Sal)]);
+    let german = store.get(&LeadId::parse(&german).unwrap()).await.unwrap().unwrap();
+    assert_eq!(german.profile.first_name.as_deref(), Some("Jürgen"));
+    assert!(german.sla_breached_at.is_some(), "the schedule flagged the breach in the table");
+    let raw = raw_item(&store, &german.id).await;
+    assert_eq!(raw["queue_stage"].as_s().unwrap(), "mql");
+}
