@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::identity::IdKey;
-use crate::lead::{Activity, Answers, Lead, Profile};
+use crate::lead::{Activity, Answers, Consent, Lead, Profile};
 use crate::scoring::Scorer;
 use crate::store::{LeadStore, StoreError};
 
@@ -32,6 +32,8 @@ pub struct Submission {
     /// What the person did; [`FORM_SUBMISSION`] if the form does not say.
     pub activity: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// A consent statement: given or refused, and the version of the text shown.
+    pub consent: Option<(bool, String)>,
 }
 
 /// What applying a submission did.
@@ -132,5 +134,16 @@ fn merge(scorer: &Scorer, lead: &mut Lead, s: &Submission) {
     scorer.record_activity(lead, Activity { kind, at: s.received_at, source: s.source.clone() });
     if let Some(key) = &s.delivery_key {
         lead.remember_delivery(key, s.received_at);
+    }
+    if let Some((given, text_version)) = &s.consent {
+        // The latest statement counts; a delayed redelivery of an older one does not undo it.
+        if lead.consent.as_ref().is_none_or(|c| c.at <= s.received_at) {
+            lead.consent = Some(Consent {
+                given: *given,
+                text_version: text_version.clone(),
+                at: s.received_at,
+                source: s.source.clone(),
+            });
+        }
     }
 }

@@ -93,6 +93,39 @@ impl Confirmation {
     }
 }
 
+/// What the person consented to, when, and through which form: the latest statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Consent {
+    /// Given (`true`) or refused (`false`).
+    pub given: bool,
+    /// The version of the consent text the form showed (`newsletter-2026-01`).
+    pub text_version: String,
+    pub at: Timestamp,
+    pub source: String,
+}
+
+/// The person objected to profiling (GDPR Art. 21): scoring stopped for the lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Objection {
+    pub at: Timestamp,
+    /// Who recorded it (the privacy team member named in the request).
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The store's bookkeeping of counted funnel events. Not part of what a lead *is*: two
+/// leads that differ only in it compare equal (a lead read back equals the one written).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct FunnelMark(pub u32);
+
+impl PartialEq for FunnelMark {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// A delivery already applied to the lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Delivery {
@@ -160,6 +193,15 @@ pub struct Lead {
     /// for [`DELIVERY_KEY_TTL_SECONDS`]): a redelivery finds its key here and changes nothing.
     #[serde(default)]
     pub deliveries: Vec<Delivery>,
+    /// The person's latest consent statement, if a form carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    /// Set when the person objected to profiling: the lead is no longer scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objection: Option<Objection>,
+    /// How many of the lead's funnel events the store has counted (see [`crate::funnel`]).
+    #[serde(default)]
+    pub funnel_mark: FunnelMark,
     /// Optimistic concurrency: the store writes only if this is still what it read.
     #[serde(default)]
     pub version: u64,
@@ -190,6 +232,9 @@ impl Lead {
             confirmation: None,
             opportunity_id: None,
             deliveries: Vec::new(),
+            consent: None,
+            objection: None,
+            funnel_mark: FunnelMark(0),
             version: 0,
         }
     }

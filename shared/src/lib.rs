@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod funnel;
 pub mod http;
 pub mod identity;
 pub mod intake;

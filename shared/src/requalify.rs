@@ -37,7 +37,13 @@ impl Scorer {
     /// Brings the lead up to `now`: scoring's moves, the response-time SLA of its stage
     /// (flag when breached, recycle to `nurture` after the grace), and its next due instant.
     pub fn refresh(&self, lead: &mut Lead, now: Timestamp) -> Result<(), IllegalTransition> {
-        self.requalify(lead, now)?;
+        if lead.objection.is_some() {
+            // Objection to profiling: no score, no moves by score; the lead stays where
+            // it is. Response-time SLAs are process deadlines, not profiling: they stay.
+            lead.score = None;
+        } else {
+            self.requalify(lead, now)?;
+        }
         if let Some((breach_at, recycle_at)) = self.sla_deadlines(lead) {
             if now >= recycle_at {
                 lead.move_to(Stage::Nurture, Trigger::SlaTimer, "sla_timer", REASON_SLA_EXPIRED, None, now)?;

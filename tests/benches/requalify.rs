@@ -45,6 +45,7 @@ fn submission(i: usize) -> Submission {
         },
         activity: Some(if buyer { "demo_request" } else { "newsletter" }.into()),
         attributes: Default::default(),
+        consent: None,
     }
 }
 

@@ -87,6 +87,8 @@ fn cases() -> Vec<Case> {
     let read: &'static [&'static str] = &["leads/read"];
     let handover: &'static [&'static str] = &["leads/handover"];
     let accept: &'static [&'static str] = &["leads/accept"];
+    let erase: &'static [&'static str] = &["leads/erase"];
+    let funnel: &'static [&'static str] = &["funnel/read"];
     let qualified = r#"{"outcome":"qualified","owner":"M. Weber","confirmed":{"need":true,"authority":true,"timing":true}}"#;
     vec![
         // Intake: bodies and media types.
@@ -254,6 +256,61 @@ fn cases() -> Vec<Case> {
         case("PUT on handover", "PUT", &lead("/handover"), 405, "method-not-allowed").scopes(handover),
         case("DELETE on the queue", "DELETE", "/leads", 405, "method-not-allowed").scopes(read),
         case("unknown route", "GET", "/nope", 404, "not-found"),
+        // Consent at intake.
+        case("consent neither yes nor no", "POST", "/intake/web", 422, "invalid-field")
+            .json(r#"{"email":"a@nordwind.de","consent":"vielleicht","consent_version":"nl-1"}"#),
+        case("consent without the text version", "POST", "/intake/web", 422, "invalid-field")
+            .content("application/x-www-form-urlencoded", b"E-Mail=a%40nordwind.de&Einwilligung=ja"),
+        case("consent version with spaces", "POST", "/intake/web", 422, "invalid-field")
+            .json(r#"{"email":"a@nordwind.de","consent":"yes","consent_version":"the one from May"}"#),
+        // Data-subject requests.
+        case("erase without token", "DELETE", &lead(""), 401, "missing-token"),
+        case("erase with the read scope", "DELETE", &lead(""), 403, "missing-scope").scopes(read),
+        case("erase an unknown lead", "DELETE", &format!("/leads/{}", "0".repeat(32)), 404, "not-found")
+            .scopes(erase),
+        case("erase a malformed id", "DELETE", "/leads/not-an-id", 404, "not-found").scopes(erase),
+        case("PUT on a lead", "PUT", &lead(""), 405, "method-not-allowed").scopes(erase),
+        case("objection with the handover scope", "POST", &lead("/objection"), 403, "missing-scope")
+            .scopes(handover)
+            .json(r#"{"by":"Datenschutz"}"#),
+        case("objection without by", "POST", &lead("/objection"), 422, "invalid-field")
+            .scopes(erase)
+            .json(r#"{"note":"per email"}"#),
+        case("objection with an unknown field", "POST", &lead("/objection"), 422, "invalid-field")
+            .scopes(erase)
+            .json(r#"{"by":"Datenschutz","reason":"x"}"#),
+        case("objection: malformed JSON", "POST", &lead("/objection"), 400, "malformed-request")
+            .scopes(erase)
+            .json(r#"{"by":"#),
+        case("objection: text/plain", "POST", &lead("/objection"), 415, "unsupported-media-type")
+            .scopes(erase)
+            .content("text/plain", b"by=me"),
+        case(
+            "objection for an unknown lead",
+            "POST",
+            &format!("/leads/{}/objection", "0".repeat(32)),
+            404,
+            "not-found",
+        )
+        .scopes(erase)
+        .json(r#"{"by":"Datenschutz"}"#),
+        case("GET on objection", "GET", &lead("/objection"), 405, "method-not-allowed").scopes(erase),
+        // The funnel report.
+        case("funnel without token", "GET", "/funnel", 401, "missing-token"),
+        case("funnel with the read scope", "GET", "/funnel", 403, "missing-scope").scopes(read),
+        case("funnel: from not a date", "GET", "/funnel?from=2026-02-30", 422, "invalid-field")
+            .scopes(funnel),
+        case("funnel: to not a date", "GET", "/funnel?to=yesterday", 422, "invalid-field").scopes(funnel),
+        case("funnel: from after to", "GET", "/funnel?from=2026-11-02&to=2026-11-01", 422, "invalid-field")
+            .scopes(funnel),
+        case("funnel: over a year", "GET", "/funnel?from=2025-01-01&to=2026-11-01", 422, "invalid-field")
+            .scopes(funnel),
+        case("funnel: unknown source", "GET", "/funnel?source=fax", 422, "invalid-field").scopes(funnel),
+        case("funnel: unknown parameter", "GET", "/funnel?stage=mql", 422, "invalid-field").scopes(funnel),
+        case("funnel chart: bad language", "GET", "/funnel.svg?lang=fr", 422, "invalid-field").scopes(funnel),
+        case("funnel chart: bad date", "GET", "/funnel.svg?from=11/01/2026", 422, "invalid-field")
+            .scopes(funnel),
+        case("POST on the funnel", "POST", "/funnel", 405, "method-not-allowed").scopes(funnel),
     ]
 }
 
@@ -300,31 +357,29 @@ async fn every_bad_input_is_a_typed_problem_and_writes_nothing() {
             assert!(r.headers().contains_key("retry-after"));
         }
         // Documented: the problem is what openapi.json says this route can answer.
-        let template = if c.path.starts_with("/intake/") {
+        let path = c.path.split('?').next().unwrap_or("");
+        let template = if path.starts_with("/intake/") {
             "/intake/{source}"
-        } else if c.path.starts_with("/leads/") && c.path.ends_with("/handover") {
-            "/leads/{id}/handover"
-        } else if c.path.ends_with("/acceptance") {
-            "/leads/{id}/acceptance"
-        } else if c.path.starts_with("/leads/") {
+        } else if let Some(tail) = path.strip_prefix("/leads/").and_then(|p| p.split_once('/')) {
+            match tail.1 {
+                "handover" => "/leads/{id}/handover",
+                "acceptance" => "/leads/{id}/acceptance",
+                "objection" => "/leads/{id}/objection",
+                _ => continue,
+            }
+        } else if path.starts_with("/leads/") {
             "/leads/{id}"
-        } else if c.path.starts_with("/leads") {
-            "/leads"
+        } else if ["/leads", "/funnel", "/funnel.svg"].contains(&path) {
+            path
         } else {
             continue;
         };
-        let method = if ["GET", "POST"].contains(&c.method)
-            && !(template.starts_with("/intake") && c.method == "GET")
-        {
-            c.method
-        } else {
-            // 405s are documented on the route's own method.
-            if template == "/leads" || template == "/leads/{id}" {
-                "GET"
-            } else {
-                "POST"
-            }
-        };
+        // 405s are documented on the route's own method.
+        let ops = doc["paths"][template].as_object().unwrap();
+        let own = c.method.to_lowercase();
+        let method = if ops.contains_key(&own) { c.method } else { ops.keys().next().unwrap().as_str() };
+        let method = method.to_uppercase();
+        let method = method.as_str();
         openapi::check(&doc, method, template, status, &ct, &body_json(&r));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));

@@ -95,6 +95,7 @@ fn submission(p: Pattern, i: usize, activity: &str, at: Timestamp) -> Submission
         answers,
         activity: Some(activity.into()),
         attributes: Default::default(),
+        consent: None,
     }
 }
 

@@ -30,6 +30,7 @@ async fn fill<S: LeadStore>(store: &S) {
             answers: Default::default(),
             activity: Some(["demo_request", "webinar", "newsletter"][i % 3].into()),
             attributes: Default::default(),
+            consent: None,
         };
         apply_submission(store, &old, &id_key(), &s, RetryPolicy::default()).await.unwrap();
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leadflow::intake::{apply_submission, RetryPolicy, Submission};
 use leadflow::lead::{Answer, Answers};
 use leadflow::store::{InMemoryStore, LeadStore, StoreError};
-use leadflow::{Profile, Scorer, Sla, Stage, Timestamp};
+use leadflow::{Lead, Profile, Scorer, Sla, Stage, Timestamp};
 use leadflow_tests::{fresh_dynamo_store, id_key, ids, lead_in};
 
 const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
@@ -167,6 +167,7 @@ pub fn submission(email: &str, key: Option<String>, at: Timestamp) -> Submission
         },
         activity: Some("webinar".into()),
         attributes: Default::default(),
+        consent: None,
     }
 }
 
@@ -230,6 +231,56 @@ async fn the_same_delivery_counts_once<S: LeadStore + 'static>(store: S) {
     assert_eq!(store.get(&lead.id).await.unwrap().unwrap().activity_count, 4);
 }
 
+async fn the_funnel_counts_each_move_once_with_its_write<S: LeadStore>(store: S) {
+    use leadflow::funnel::{Day, Report};
+    use leadflow::Trigger;
+    let hour = 3600;
+    let mut lead = Lead::new(id_key().lead_id("funnel@firma.de"), "web", Profile::default(), NOW);
+    lead.version = 1;
+    lead.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, NOW.plus_seconds(hour))
+        .unwrap();
+    store.put(&lead).await.unwrap();
+    // A lost race counts nothing.
+    let mut stale = lead.clone();
+    stale.move_to(Stage::Nurture, Trigger::Handover, "anna", "not_ready", None, NOW).unwrap();
+    assert_eq!(store.put(&stale).await, Err(StoreError::Conflict));
+    // A write without a move adds nothing.
+    let mut lead = store.get(&lead.id).await.unwrap().unwrap();
+    lead.version += 1;
+    lead.profile.company = Some("Firma GmbH".into());
+    store.put(&lead).await.unwrap();
+    // Four days later (a new month: 2026-06-01) inside sales confirms it.
+    let mut lead = store.get(&lead.id).await.unwrap().unwrap();
+    lead.version += 1;
+    let call = NOW.plus_days(4);
+    lead.move_to(Stage::Sql, Trigger::Handover, "anna", "qualified_in_call", None, call).unwrap();
+    store.put(&lead).await.unwrap();
+    // Another source's lead, disqualified at once.
+    let mut other = Lead::new(id_key().lead_id("press@zeitung.de"), "typeform", Profile::default(), NOW);
+    other.version = 1;
+    other.move_to(Stage::Disqualified, Trigger::Scoring, "scoring", "press", None, NOW).unwrap();
+    store.put(&other).await.unwrap();
+
+    let (first, last) = (Day::of(NOW), Day::of(call));
+    assert_eq!((first.to_string(), last.to_string()), ("2026-05-28".into(), "2026-06-01".into()));
+    let report = Report::build(first, last, None, &store.funnel(first, last).await.unwrap());
+    let entered: Vec<u64> = report.overall.stages.iter().map(|r| r.entered).collect();
+    assert_eq!(entered, [2, 1, 1, 0], "{report:?}");
+    assert_eq!(report.overall.stages[1].median_seconds, Some(hour));
+    assert_eq!(report.overall.stages[2].median_seconds, Some(call.seconds_since(NOW) - hour));
+    assert_eq!(report.overall.stages[2].conversion, Some(1.0));
+    assert_eq!((report.overall.left[0].reason.as_str(), report.overall.left[0].count), ("press", 1));
+    assert_eq!(report.sources["web"].stages[2].entered, 1);
+    assert_eq!(report.sources["typeform"].stages[0].entered, 1);
+    // Only the period asked for, and erasing a lead keeps its counts.
+    let june = store.funnel(last, last).await.unwrap();
+    assert_eq!(june.len(), 1);
+    assert_eq!(june[0].1.entered.get(&Stage::Sql), Some(&1));
+    assert!(store.delete(&lead.id).await.unwrap());
+    let after = Report::build(first, last, None, &store.funnel(first, last).await.unwrap());
+    assert_eq!(after, report);
+}
+
 macro_rules! contract {
     ($store:ident, $make:expr) => {
         mod $store {
@@ -258,6 +309,10 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_submissions_make_one_lead() {
                 super::concurrent_submissions_make_one_lead($make).await
+            }
+            #[tokio::test]
+            async fn the_funnel_counts_each_move_once_with_its_write() {
+                super::the_funnel_counts_each_move_once_with_its_write($make).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn the_same_delivery_counts_once() {

@@ -71,8 +71,7 @@ fn the_table_is_the_one_the_code_defines() {
 #[test]
 fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
     let t = template();
-    let openapi: serde_json::Value =
-        serde_json::from_str(include_str!("../../openapi.json")).expect("openapi.json");
+    let openapi = leadflow_tests::openapi::document();
     let globals = &t["Globals"]["Function"];
     assert_eq!(s(&globals["Runtime"]), "provided.al2023");
     assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));

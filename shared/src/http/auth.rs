@@ -9,6 +9,10 @@ pub const SCOPE_READ: &str = "leads/read";
 pub const SCOPE_HANDOVER: &str = "leads/handover";
 pub const SCOPE_ACCEPT: &str = "leads/accept";
 pub const SCOPE_SCORE: &str = "leads/score";
+/// Data-subject requests: erasure and objection to profiling.
+pub const SCOPE_ERASE: &str = "leads/erase";
+/// The waterfall report (no personal data).
+pub const SCOPE_FUNNEL: &str = "funnel/read";
 
 /// Whether handlers check scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

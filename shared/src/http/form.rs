@@ -69,6 +69,16 @@ const ALIASES: &[(&str, &[&str])] = &[
         &["inquiry_type", "enquiry_type", "request_type", "anfrageart", "art_der_anfrage", "anliegen_art"],
     ),
     ("consent", &["consent", "gdpr_consent", "einwilligung", "datenschutz", "dsgvo"]),
+    (
+        "consent_version",
+        &[
+            "consent_version",
+            "consent_text_version",
+            "einwilligung_version",
+            "einwilligungstext_version",
+            "datenschutz_version",
+        ],
+    ),
 ];
 
 fn key_of(raw: &str) -> String {
@@ -280,9 +290,7 @@ pub fn submission(
         country,
         phone,
     };
-    if let Some(consent) = take("consent") {
-        attributes.insert("consent".into(), consent);
-    }
+    let consent = consent(take("consent"), take("consent_version"))?;
     let key = match idempotency_key {
         Some(k) if k.is_empty() || k.len() > 128 || k.chars().any(|c| c.is_control()) => {
             return Err(Problem::invalid_field(
@@ -301,7 +309,39 @@ pub fn submission(
         answers,
         activity,
         attributes,
+        consent,
     })
+}
+
+/// The consent statement: `consent` (yes/no) with the version of the text shown. A
+/// version alone is an unticked box: no statement.
+fn consent(value: Option<String>, version: Option<String>) -> Result<Option<(bool, String)>, Problem> {
+    let Some(value) = value.as_deref().and_then(normalise_text) else { return Ok(None) };
+    let given = match value.to_lowercase().as_str() {
+        "yes" | "ja" | "true" | "1" | "on" | "checked" | "accepted" | "granted" => true,
+        "no" | "nein" | "false" | "0" | "off" | "declined" | "refused" => false,
+        _ => {
+            return Err(Problem::invalid_field(
+                "consent",
+                "`consent` is yes or no (also ja/nein, true/false, 1/0, on/off)",
+            ))
+        }
+    };
+    let version = version.as_deref().and_then(normalise_text).ok_or_else(|| {
+        Problem::invalid_field(
+            "consent_version",
+            "`consent_version` names the consent text the form showed (e.g. `newsletter-2026-01`); \
+             it is required with `consent`",
+        )
+    })?;
+    let ok = version.len() <= 64 && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !ok {
+        return Err(Problem::invalid_field(
+            "consent_version",
+            "`consent_version` is 1-64 of A-Z, a-z, 0-9, `.`, `_` and `-`",
+        ));
+    }
+    Ok(Some((given, version)))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! The handover function: the sales queue, a lead, and inside sales' qualification call.
+//! The handover function: the sales queue, a lead, and inside sales' qualification call;
+//! also the data-subject requests and the waterfall report, which read like the rest.
 //!
-//! `GET /leads?stage=mql&limit=N&cursor=C`, `GET /leads/{id}`, `POST /leads/{id}/handover`.
+//! `GET /leads?stage=mql&limit=N&cursor=C`, `GET /leads/{id}`, `POST /leads/{id}/handover`,
+//! `DELETE /leads/{id}`, `POST /leads/{id}/objection`, `GET /funnel`, `GET /funnel.svg`.
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
@@ -9,7 +11,8 @@ use serde_json::json;
 use super::auth::{require, SCOPE_HANDOVER, SCOPE_READ};
 use super::view::LeadView;
 use super::{
-    check_reason, check_text, json_body, json_response, lead_id, segments, update_lead, App, Problem,
+    check_reason, check_text, funnel, json_body, json_response, lead_id, privacy, segments, update_lead, App,
+    Problem,
 };
 use crate::lead::Confirmation;
 use crate::stage::{Stage, Trigger};
@@ -21,8 +24,13 @@ pub async fn handle<S: LeadStore>(app: &App<S>, req: Request) -> Response<Body> 
         (["leads"], "GET") => queue(app, &req).await,
         (["leads", id], "GET") => get(app, &req, id).await,
         (["leads", id, "handover"], "POST") => handover(app, &req, id).await,
-        (["leads"] | ["leads", _], _) => Err(Problem::method_not_allowed("GET")),
-        (["leads", _, "handover"], _) => Err(Problem::method_not_allowed("POST")),
+        (["leads", id], "DELETE") => privacy::erase(app, &req, id).await,
+        (["leads", id, "objection"], "POST") => privacy::object(app, &req, id).await,
+        (["funnel"], "GET") => funnel::report(app, &req).await,
+        (["funnel.svg"], "GET") => funnel::chart(app, &req).await,
+        (["leads"] | ["funnel"] | ["funnel.svg"], _) => Err(Problem::method_not_allowed("GET")),
+        (["leads", _], _) => Err(Problem::method_not_allowed("GET, DELETE")),
+        (["leads", _, "handover" | "objection"], _) => Err(Problem::method_not_allowed("POST")),
         _ => Err(Problem::not_found(format!("no route for `{path}`"))),
     };
     result.unwrap_or_else(Problem::into_response)

@@ -4,8 +4,10 @@
 pub mod acceptance;
 pub mod auth;
 pub mod form;
+pub mod funnel;
 pub mod handover;
 pub mod intake;
+pub mod privacy;
 pub mod problem;
 pub mod scoring;
 pub mod signature;
@@ -52,7 +54,9 @@ pub enum Function {
 pub fn function_for(path: &str) -> Option<Function> {
     match segments(path).as_slice() {
         ["intake", _] => Some(Function::Intake),
-        ["leads"] | ["leads", _] | ["leads", _, "handover"] => Some(Function::Handover),
+        ["leads"] | ["leads", _] | ["leads", _, "handover" | "objection"] | ["funnel" | "funnel.svg"] => {
+            Some(Function::Handover)
+        }
         ["leads", _, "acceptance"] => Some(Function::Acceptance),
         ["leads", _, "score"] => Some(Function::Scoring),
         _ => None,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::clock::Timestamp;
-use crate::lead::{Activity, Answers, Confirmation, Lead, Profile};
+use crate::lead::{Activity, Answers, Confirmation, Consent, Lead, Objection, Profile};
 use crate::scoring::Scorer;
 use crate::scoring::{Contribution, Grade};
 use crate::sla::DisplayName;
@@ -35,6 +35,10 @@ pub struct PersonView<'a> {
     pub answers: &'a Answers,
     pub attributes: &'a std::collections::BTreeMap<String, String>,
     pub activities: &'a [Activity],
+    /// The person's latest consent statement (text version, when, which form).
+    pub consent: Option<&'a Consent>,
+    /// Set when the person objected to profiling: the lead is not scored.
+    pub objection: Option<&'a Objection>,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +128,8 @@ impl<'a> LeadView<'a> {
                 answers: &lead.answers,
                 attributes: &lead.attributes,
                 activities: &lead.activities,
+                consent: lead.consent.as_ref(),
+                objection: lead.objection.as_ref(),
             }),
         }
     }

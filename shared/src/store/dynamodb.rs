@@ -6,10 +6,12 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as DdbKeyType,
-    KeysAndAttributes, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -19,6 +21,7 @@ use super::{
     Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
+use crate::funnel::{self, Bucket, Day, Tally};
 use crate::identity::LeadId;
 use crate::lead::Lead;
 use crate::stage::Stage;
@@ -272,20 +275,15 @@ impl DynamoStore {
     /// Writes an item that carries `version`, only if the stored one is `version - 1`
     /// (1: only if there is none). A failed condition is [`StoreError::Conflict`].
     async fn put_versioned(&self, item: Item, version: u64) -> Result<(), StoreError> {
-        if version == 0 {
-            return Err(StoreError::Internal("items are written with version 1 or more".into()));
-        }
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = if version == 1 {
-            request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", table::PK)
-        } else {
-            request
-                .condition_expression("#v = :expected")
-                .expression_attribute_names("#v", table::VERSION)
-                .expression_attribute_values(":expected", AttributeValue::N((version - 1).to_string()))
-        };
+        let (condition, names, values) = version_condition(version)?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
@@ -294,6 +292,145 @@ impl DynamoStore {
             Err(e) => Err(map_sdk_error("PutItem", e)),
         }
     }
+
+    /// The versioned write of a lead together with its new funnel events: one
+    /// transaction, so the events are counted exactly when the lead is stored.
+    async fn put_with_funnel(
+        &self,
+        item: Item,
+        version: u64,
+        pending: &[(Bucket, Tally)],
+    ) -> Result<(), StoreError> {
+        let (condition, names, values) = version_condition(version)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(internal)?;
+        let mut request =
+            self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
+        for (bucket, tally) in pending {
+            let update = self.funnel_update(bucket, tally)?;
+            request = request.transact_items(TransactWriteItem::builder().update(update).build());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => {
+                if let TransactWriteItemsError::TransactionCanceledException(c) = e.err() {
+                    let codes: Vec<&str> = c.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+                    // Our condition failed, or another transaction held the lead: re-read and retry.
+                    if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
+                        return Err(StoreError::Conflict);
+                    }
+                    return Err(StoreError::Unavailable(format!("TransactWriteItems cancelled: {codes:?}")));
+                }
+                Err(map_sdk_error("TransactWriteItems", SdkError::ServiceError(e)))
+            }
+            Err(e) => Err(map_sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    fn funnel_key(month: &str, sort: String) -> Item {
+        HashMap::from([
+            (table::PK.to_owned(), AttributeValue::S(format!("{}{month}", table::FUNNEL_PK_PREFIX))),
+            (table::SK.to_owned(), AttributeValue::S(sort)),
+        ])
+    }
+
+    /// Adds a tally to its bucket's aggregate item (created by the first add).
+    fn funnel_update(&self, bucket: &Bucket, tally: &Tally) -> Result<Update, StoreError> {
+        let mut names =
+            HashMap::from([("#day".to_owned(), "day".to_owned()), ("#src".to_owned(), "source".to_owned())]);
+        let mut values = HashMap::from([
+            (":day".to_owned(), AttributeValue::S(bucket.day.to_string())),
+            (":src".to_owned(), AttributeValue::S(bucket.source.clone())),
+        ]);
+        let mut set = vec!["#day = :day".to_owned(), "#src = :src".to_owned()];
+        let mut add = Vec::new();
+        let counts =
+            tally.entered.iter().map(|(stage, n)| (format!("{}{stage}", table::FUNNEL_ENTERED), *n)).chain(
+                tally
+                    .left
+                    .iter()
+                    .map(|((stage, reason), n)| (format!("{}{stage}:{reason}", table::FUNNEL_LEFT), *n)),
+            );
+        for (i, (name, n)) in counts.enumerate() {
+            names.insert(format!("#c{i}"), name);
+            values.insert(format!(":c{i}"), AttributeValue::N(n.to_string()));
+            add.push(format!("#c{i} :c{i}"));
+        }
+        for (i, (stage, seconds)) in tally.velocity.iter().enumerate() {
+            names.insert(format!("#v{i}"), format!("{}{stage}", table::FUNNEL_VELOCITY));
+            values.insert(
+                format!(":v{i}"),
+                AttributeValue::L(seconds.iter().map(|s| AttributeValue::N(s.to_string())).collect()),
+            );
+            set.push(format!("#v{i} = list_append(if_not_exists(#v{i}, :empty), :v{i})"));
+        }
+        if !tally.velocity.is_empty() {
+            values.insert(":empty".to_owned(), AttributeValue::L(vec![]));
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !add.is_empty() {
+            expression.push_str(&format!(" ADD {}", add.join(", ")));
+        }
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::funnel_key(&bucket.day.month(), format!("{}#{}", bucket.day, bucket.source))))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(internal)
+    }
+}
+
+/// The condition of a versioned write: the stored item is `version - 1`, or absent for 1.
+#[allow(clippy::type_complexity)]
+fn version_condition(
+    version: u64,
+) -> Result<(&'static str, HashMap<String, String>, Option<HashMap<String, AttributeValue>>), StoreError> {
+    match version {
+        0 => Err(StoreError::Internal("items are written with version 1 or more".into())),
+        1 => Ok(("attribute_not_exists(#pk)", HashMap::from([("#pk".into(), table::PK.into())]), None)),
+        v => Ok((
+            "#v = :expected",
+            HashMap::from([("#v".into(), table::VERSION.into())]),
+            Some(HashMap::from([(":expected".into(), AttributeValue::N((v - 1).to_string()))])),
+        )),
+    }
+}
+
+/// An aggregate item back into its bucket and tally; attributes it does not know are skipped.
+fn tally_from_item(item: &Item) -> Option<(Bucket, Tally)> {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let bucket = Bucket { day: Day::parse(&text("day")?)?, source: text("source")? };
+    let mut tally = Tally::default();
+    for (name, value) in item {
+        if let Some(stage) = name.strip_prefix(table::FUNNEL_ENTERED).and_then(Stage::from_id) {
+            if let AttributeValue::N(n) = value {
+                tally.entered.insert(stage, n.parse().ok()?);
+            }
+        } else if let Some(stage) = name.strip_prefix(table::FUNNEL_VELOCITY).and_then(Stage::from_id) {
+            if let AttributeValue::L(list) = value {
+                let seconds = list.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).collect();
+                tally.velocity.insert(stage, seconds);
+            }
+        } else if let Some((stage, reason)) =
+            name.strip_prefix(table::FUNNEL_LEFT).and_then(|r| r.split_once(':'))
+        {
+            if let (Some(stage), AttributeValue::N(n)) = (Stage::from_id(stage), value) {
+                tally.left.insert((stage, reason.to_owned()), n.parse().ok()?);
+            }
+        }
+    }
+    Some((bucket, tally))
 }
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
@@ -336,7 +473,15 @@ impl LeadStore for DynamoStore {
     }
 
     async fn put(&self, lead: &Lead) -> Result<(), StoreError> {
-        self.put_versioned(Self::to_item(lead)?, lead.version).await
+        let pending = funnel::pending(lead);
+        let mut item = Self::to_item(lead)?;
+        item.insert("funnel_mark".into(), AttributeValue::N(funnel::event_count(lead).to_string()));
+        if pending.is_empty() {
+            // The common write (a returning person, a re-score without a move): no transaction.
+            self.put_versioned(item, lead.version).await
+        } else {
+            self.put_with_funnel(item, lead.version, &pending).await
+        }
     }
 
     async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
@@ -460,6 +605,41 @@ impl LeadStore for DynamoStore {
             .map_err(|e| StoreError::Internal(format!("cannot encode checkpoint: {e}")))?;
         item.extend(Self::checkpoint_key(&checkpoint.key));
         self.put_versioned(item, checkpoint.version).await
+    }
+
+    async fn funnel(&self, from: Day, to: Day) -> Result<Vec<(Bucket, Tally)>, StoreError> {
+        let mut rows = Vec::new();
+        let mut month = from;
+        while month <= to {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .expression_attribute_names("#pk", table::PK)
+                    .expression_attribute_names("#sk", table::SK)
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(format!("{}{}", table::FUNNEL_PK_PREFIX, month.month())),
+                    )
+                    // `#` sorts before `$`: every source of the first and the last day.
+                    .expression_attribute_values(":from", AttributeValue::S(format!("{month}#")))
+                    .expression_attribute_values(":to", AttributeValue::S(format!("{to}$")))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error("Query", e))?;
+                rows.extend(out.items.unwrap_or_default().iter().filter_map(tally_from_item));
+                match out.last_evaluated_key {
+                    Some(key) => start = Some(key),
+                    None => break,
+                }
+            }
+            month = month.next_month();
+        }
+        Ok(rows)
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {

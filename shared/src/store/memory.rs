@@ -8,6 +8,7 @@ use super::{
     segment_of, Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::clock::Timestamp;
+use crate::funnel::{self, Bucket, Day, Tally};
 use crate::identity::LeadId;
 use crate::lead::Lead;
 use crate::stage::Stage;
@@ -16,6 +17,7 @@ use crate::stage::Stage;
 pub struct InMemoryStore {
     leads: Mutex<BTreeMap<LeadId, Lead>>,
     checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
+    funnel: Mutex<BTreeMap<Bucket, Tally>>,
 }
 
 impl InMemoryStore {
@@ -75,7 +77,15 @@ impl LeadStore for InMemoryStore {
         if stored != expected {
             return Err(StoreError::Conflict);
         }
-        leads.insert(lead.id.clone(), lead.clone());
+        let pending = funnel::pending(lead);
+        let mut stored = lead.clone();
+        stored.funnel_mark = crate::lead::FunnelMark(funnel::event_count(lead));
+        leads.insert(lead.id.clone(), stored);
+        // Still under the leads' lock: the lead and its funnel events land together.
+        let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
+        for (bucket, tally) in pending {
+            tallies.entry(bucket).or_default().add(&tally);
+        }
         Ok(())
     }
 
@@ -149,6 +159,15 @@ impl LeadStore for InMemoryStore {
         }
         all.insert(checkpoint.key.clone(), checkpoint.clone());
         Ok(())
+    }
+
+    async fn funnel(&self, from: Day, to: Day) -> Result<Vec<(Bucket, Tally)>, StoreError> {
+        let tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(tallies
+            .iter()
+            .filter(|(b, _)| b.day >= from && b.day <= to)
+            .map(|(b, t)| (b.clone(), t.clone()))
+            .collect())
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {

@@ -11,6 +11,7 @@ pub mod table;
 use std::future::Future;
 
 use crate::clock::Timestamp;
+use crate::funnel::{Bucket, Day, Tally};
 use crate::identity::LeadId;
 use crate::lead::Lead;
 use crate::stage::Stage;
@@ -68,6 +69,8 @@ pub trait LeadStore: Send + Sync {
 
     /// Writes `lead` if the stored version is still `lead.version - 1` (a new lead has
     /// version 1 and must not exist yet). A lost race is [`StoreError::Conflict`].
+    /// The lead's funnel events not yet counted ([`crate::funnel::pending`]) are added
+    /// to the funnel in the same atomic write, and the stored lead marks them counted.
     fn put(&self, lead: &Lead) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Leads in a queued stage, best score first, `limit` (1..=MAX_PAGE) at a time.
@@ -104,6 +107,13 @@ pub trait LeadStore: Send + Sync {
 
     /// Saves progress if the stored checkpoint is still `version - 1` (1: new).
     fn put_checkpoint(&self, checkpoint: &Checkpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The funnel's buckets for the days `from..=to`, every source.
+    fn funnel(
+        &self,
+        from: Day,
+        to: Day,
+    ) -> impl Future<Output = Result<Vec<(Bucket, Tally)>, StoreError>> + Send;
 
     /// Removes the lead; `false` if there was none.
     fn delete(&self, id: &LeadId) -> impl Future<Output = Result<bool, StoreError>> + Send;

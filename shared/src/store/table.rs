@@ -11,6 +11,14 @@ pub const LEAD_PK_PREFIX: &str = "LEAD#";
 pub const CHECKPOINT_PK_PREFIX: &str = "CHECKPOINT#";
 pub const CHECKPOINT_SK: &str = "CHECKPOINT";
 
+/// The funnel's aggregates: `FUNNEL#<YYYY-MM>`, `<YYYY-MM-DD>#<source>`. One partition
+/// per month, so a report reads one query per month it covers.
+pub const FUNNEL_PK_PREFIX: &str = "FUNNEL#";
+/// Attribute prefixes of an aggregate: entered count, velocity list, leave reason count.
+pub const FUNNEL_ENTERED: &str = "n:";
+pub const FUNNEL_VELOCITY: &str = "v:";
+pub const FUNNEL_LEFT: &str = "r:";
+
 /// The sales queue: leads of one stage, best score first. Sparse: only queued stages.
 pub const QUEUE_INDEX: &str = "queue";
 pub const QUEUE_PK: &str = "queue_stage";
