@@ -73,7 +73,11 @@ async fn to_lambda(req: hyper::Request<Incoming>, tokens: &Tokens) -> Result<lam
             Err(e) => Body::Binary(e.into_bytes()),
         }
     };
-    let sales_route = parts.uri.path().starts_with("/leads");
+    // Everything but the signed intake webhooks sits behind the JWT authorizer.
+    let sales_route = !matches!(
+        leadflow::http::function_for(parts.uri.path()),
+        None | Some(leadflow::http::Function::Intake)
+    );
     let bearer = parts
         .headers
         .get("authorization")

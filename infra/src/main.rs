@@ -28,7 +28,8 @@ USAGE: leadflow-local [OPTIONS]
   --table NAME           DynamoDB table (default: $LEADFLOW_TABLE)
   --create-table         create the DynamoDB table (with its indexes) first
   --token TOKEN=SCOPES   accept `Authorization: Bearer TOKEN` with these comma-separated
-                         scopes (leads/read, leads/handover, leads/accept); repeatable.
+                         scopes (leads/read, leads/handover, leads/accept, leads/score,
+                         leads/erase, funnel/read); repeatable.
                          With any token, sales routes need one; without, they are open.
   --requalify-every SECS run the scheduled requalification this often (default 60; 0: never).
                          POST /_local/requalify?as_of=2027-01-01T00:00:00Z runs it once as of

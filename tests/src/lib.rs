@@ -202,6 +202,44 @@ pub mod http {
         }
     }
 
+    /// A request as API Gateway hands it over: query parameters parsed, and (with
+    /// `scopes`) a JWT authorizer context granting them.
+    pub fn request(
+        method: &str,
+        path_and_query: &str,
+        scopes: Option<&[&str]>,
+        content_type: &str,
+        body: &str,
+    ) -> lambda_http::Request {
+        use lambda_http::RequestExt;
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header("host", "api.leadflow.test");
+        if !content_type.is_empty() {
+            builder = builder.header("content-type", content_type);
+        }
+        let body = if body.is_empty() { Body::Empty } else { Body::Text(body.to_owned()) };
+        let query: std::collections::HashMap<String, Vec<String>> = path_and_query
+            .split_once('?')
+            .map(|(_, q)| {
+                form_urlencoded::parse(q.as_bytes()).fold(
+                    std::collections::HashMap::new(),
+                    |mut m, (k, v)| {
+                        m.entry(k.into_owned()).or_insert_with(Vec::new).push(v.into_owned());
+                        m
+                    },
+                )
+            })
+            .unwrap_or_default();
+        let mut req = builder.body(body).expect("a valid request").with_query_string_parameters(query);
+        if let Some(scopes) = scopes {
+            let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+            req = req.with_request_context(leadflow_infra::local_server::context_with_scopes(&scopes));
+        }
+        req
+    }
+
     /// A sample API Gateway v2 event from tests/events, through lambda_http's own parsing.
     pub fn event(name: &str) -> lambda_http::Request {
         let path = super::checkout().join("tests/events").join(name);

@@ -35,7 +35,7 @@ where
 
 fn tokens() -> Tokens {
     let mut t = Tokens::default();
-    t.parse_one("sales-token=leads/read,leads/handover,leads/accept").unwrap();
+    t.parse_one("sales-token=leads/read,leads/handover,leads/accept,leads/erase,funnel/read").unwrap();
     t.parse_one("reader-token=leads/read").unwrap();
     t
 }
@@ -111,6 +111,22 @@ fn walkthrough(addr: SocketAddr) {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(json(&body)["stage"], "sal");
+
+    // The waterfall, as JSON and as a chart, and erasure, over plain HTTP too.
+    let day = leadflow::funnel::Day::of(NOW);
+    let (status, _, body) = call(addr, "GET", &format!("/funnel?from={day}&to={day}"), &sales, b"");
+    assert_eq!(status, 200, "{body}");
+    let entered: Vec<u64> =
+        json(&body)["stages"].as_array().unwrap().iter().map(|s| s["entered"].as_u64().unwrap()).collect();
+    assert_eq!(entered, [2, 2, 1, 1], "{body}");
+    let (status, head, body) = call(addr, "GET", &format!("/funnel.svg?from={day}&to={day}"), &sales, b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(head.to_lowercase().contains("content-type: image/svg+xml"), "{head}");
+    assert!(body.starts_with("<svg"), "{body}");
+    let (status, _, body) = call(addr, "DELETE", &format!("/leads/{id}"), &sales, b"");
+    assert_eq!((status, body.as_str()), (204, ""));
+    let (status, _, _) = call(addr, "GET", &format!("/leads/{id}"), &sales, b"");
+    assert_eq!(status, 404);
 }
 
 fn fifty_concurrent_posts_make_one_lead(addr: SocketAddr) {
