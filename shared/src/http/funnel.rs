@@ -128,7 +128,7 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
     );
 
     // Bars: the top stage fills the plot height; the rest in proportion.
-    let (plot_top, plot_bottom, left, bar_w, gap) = (110.0, 440.0, 40.0, 120.0, 70.0);
+    let (plot_top, plot_bottom, left, bar_w, gap) = (110.0, 440.0, 40.0, 100.0, 66.0);
     let max = w.stages.iter().map(|s| s.entered).max().unwrap_or(0).max(1) as f64;
     let colours = ["#94a3b8", "#3b82f6", "#6366f1", "#16a34a"];
     for (i, row) in w.stages.iter().enumerate() {
@@ -138,7 +138,7 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
         let name = sla.stages.get(&row.stage).map_or(row.stage.id(), |n| if german { &n.de } else { &n.en });
         let _ = write!(
             out,
-            r##"<g class="stage" data-stage="{id}" data-entered="{n}"><rect x="{x}" y="{y:.1}" width="{bar_w}" height="{h:.1}" fill="{c}"/><text x="{cx}" y="{ty:.1}" font-size="22" font-weight="bold" text-anchor="middle" fill="#111827">{n}</text><text x="{cx}" y="{ly}" font-size="14" text-anchor="middle" fill="#374151">{label}</text></g>"##,
+            r##"<g class="stage" data-stage="{id}" data-entered="{n}"><rect x="{x}" y="{y:.1}" width="{bar_w}" height="{h:.1}" fill="{c}"/><text x="{cx}" y="{ty:.1}" font-size="22" font-weight="bold" text-anchor="middle" fill="#111827">{n}</text><text x="{cx}" y="{ly}" font-size="12" text-anchor="middle" fill="#374151">{label}</text></g>"##,
             id = row.stage.id(),
             n = row.entered,
             c = colours[i % colours.len()],
@@ -150,7 +150,9 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
         if i > 0 {
             let ax = x - gap / 2.0;
             let rate = row.conversion.map_or("–".to_owned(), |c| format!("{:.1} %", c * 100.0));
-            let velocity = row.median_seconds.map_or(String::new(), |s| format!("⌀ {}", duration(s, german)));
+            let velocity = row
+                .median_seconds
+                .map_or(String::new(), |s| format!("{} {}", t("median", "Median"), duration(s, german)));
             let _ = write!(
                 out,
                 r##"<g class="conversion" data-to="{id}"><text x="{ax}" y="{y1}" font-size="15" font-weight="bold" text-anchor="middle" fill="#1f2937">→ {rate}</text><text x="{ax}" y="{y2}" font-size="12" text-anchor="middle" fill="#6b7280">{velocity}</text></g>"##,
@@ -164,7 +166,7 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
     }
 
     // Why leads left: the five most frequent reasons.
-    let lx = left + 4.0 * (bar_w + gap) - 10.0;
+    let lx = left + 4.0 * (bar_w + gap) + 10.0;
     let _ = write!(
         out,
         r##"<text x="{lx}" y="130" font-size="16" font-weight="bold" fill="#1f2937">{}</text>"##,
@@ -174,11 +176,9 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
         let stage = sla.stages.get(&row.stage).map_or(row.stage.id(), |n| if german { &n.de } else { &n.en });
         let _ = write!(
             out,
-            r##"<text class="left" x="{lx}" y="{y}" font-size="13" fill="#374151">{n} × {reason} ({stage})</text>"##,
+            r##"<text class="left" x="{lx}" y="{y}" font-size="13" fill="#374151">{line}</text>"##,
             y = 156.0 + i as f64 * 22.0,
-            n = row.count,
-            reason = escape(&row.reason),
-            stage = escape(&short(stage)),
+            line = escape(&clip(&format!("{} × {} → {}", row.count, row.reason, short(stage)), 34)),
         );
     }
     if w.left.is_empty() {
@@ -191,6 +191,15 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
 /// A stage's display name without its parenthesised abbreviation: "Marketing qualified lead".
 fn short(name: &str) -> String {
     name.split(" (").next().unwrap_or(name).to_owned()
+}
+
+/// Text cut to `max` characters, with an ellipsis when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
 }
 
 /// A median time, in the unit a manager reads it in.
@@ -222,6 +231,13 @@ mod tests {
         assert_eq!(duration(3 * 86_400, false), "3.0 days");
         assert_eq!(duration(5400, true), "1,5 Std.");
         assert_eq!(duration(3 * 86_400 + 43_200, true), "3,5 Tage");
+    }
+
+    #[test]
+    fn long_lines_are_clipped() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("Zurück", 5), "Zurü…");
     }
 
     #[test]
