@@ -77,21 +77,28 @@ pub fn app_from_env<S>(store: S) -> Result<App<S>, ConfigError> {
 }
 
 /// The DynamoDB client from the standard AWS configuration (region, credentials,
-/// `AWS_ENDPOINT_URL_DYNAMODB`), built once per process.
+/// `AWS_ENDPOINT_URL_DYNAMODB`, retry settings), built once per process, over an HTTPS
+/// client that trusts the system's CA bundle.
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(roots) = system_roots() {
-        use aws_smithy_http_client::tls;
-        let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(roots);
-        if let Ok(context) = tls::TlsContext::builder().with_trust_store(trust).build() {
-            let http = aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-                .tls_context(context)
-                .build_https();
-            loader = loader.http_client(http);
-        }
+    if let Some(http) = https_client() {
+        loader = loader.http_client(http);
     }
     aws_sdk_dynamodb::Client::new(&loader.load().await)
+}
+
+/// The SDK's HTTPS client trusting the system's CA bundle ([`system_roots`]); `None`
+/// leaves the SDK's own client.
+fn https_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+    use aws_smithy_http_client::tls;
+    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(system_roots()?);
+    let context = tls::TlsContext::builder().with_trust_store(trust).build().ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .tls_context(context)
+            .build_https(),
+    )
 }
 
 /// The system's CA bundle, one PEM file: Amazon Linux 2023 (the Lambda runtime),
