@@ -147,7 +147,8 @@ impl Drop for DynamoDbLocal {
     }
 }
 
-fn free_port() -> io::Result<u16> {
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 

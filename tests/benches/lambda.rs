@@ -17,6 +17,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use leadflow_infra::dynamodb_local::cache_dir;
+use leadflow_tests::http::event_json as event;
 use serde_json::{json, Value};
 
 const FUNCTIONS: [&str; 4] = ["intake", "scoring", "handover", "acceptance"];
@@ -202,11 +203,6 @@ fn cargo(args: &[&str], target_dir: Option<&Path>) {
         "cargo {} failed (cargo-lambda: pip install cargo-lambda ziglang)",
         args.join(" ")
     );
-}
-
-fn event(name: &str) -> Value {
-    let path = leadflow_tests::checkout().join("tests/events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The intake event with a new person each time (a repeated delivery would be a duplicate).

@@ -2,7 +2,7 @@
 //! the real function binaries of this workspace (each built on its first invocation).
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ impl LambdaEmulator {
                  into ~/.cache/leadflow/venv and puts it on PATH)"
             );
         }
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).unwrap().port();
+        let port = leadflow_infra::dynamodb_local::free_port().expect("a free port on 127.0.0.1");
         let mut cmd = Command::new("cargo");
         cmd.args(["lambda", "watch", "--ignore-changes", "--quiet", "--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])

@@ -240,12 +240,21 @@ pub mod http {
         req
     }
 
+    fn event_text(name: &str) -> String {
+        let path = super::checkout().join("tests/events").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
     /// A sample API Gateway v2 event from tests/events, through lambda_http's own parsing.
     pub fn event(name: &str) -> lambda_http::Request {
-        let path = super::checkout().join("tests/events").join(name);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()))
+        lambda_http::request::from_str(&event_text(name))
+            .unwrap_or_else(|e| panic!("tests/events/{name} is not an API Gateway event: {e}"))
+    }
+
+    /// A sample event from tests/events as JSON, as Lambda's Invoke API receives it.
+    pub fn event_json(name: &str) -> Value {
+        serde_json::from_str(&event_text(name))
+            .unwrap_or_else(|e| panic!("tests/events/{name} is not JSON: {e}"))
     }
 
     pub fn body_text(resp: &Response<Body>) -> String {

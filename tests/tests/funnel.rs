@@ -200,29 +200,17 @@ async fn scenario<S: LeadStore>(mut app: App<S>) {
             }
             (_, 2) => {
                 let (id, _, sql_at) = ids[&i].clone();
+                let (body, stage) = if pattern == 2 {
+                    (r#"{"decision":"accept","owner":"K. Braun","opportunity_id":"OPP-1"}"#, "sal")
+                } else {
+                    (r#"{"decision":"reject","owner":"K. Braun","reason":"no_budget"}"#, "nurture")
+                };
+                let path = format!("/leads/{id}/acceptance");
+                let lead = post(&app, &path, &["leads/accept"], "application/json", body).await;
+                assert_eq!(lead["stage"], stage);
                 if pattern == 2 {
-                    let body = r#"{"decision":"accept","owner":"K. Braun","opportunity_id":"OPP-1"}"#;
-                    let lead = post(
-                        &app,
-                        &format!("/leads/{id}/acceptance"),
-                        &["leads/accept"],
-                        "application/json",
-                        body,
-                    )
-                    .await;
-                    assert_eq!(lead["stage"], "sal");
                     book.moved(t, source, Stage::Sal, sql_at);
                 } else {
-                    let body = r#"{"decision":"reject","owner":"K. Braun","reason":"no_budget"}"#;
-                    let lead = post(
-                        &app,
-                        &format!("/leads/{id}/acceptance"),
-                        &["leads/accept"],
-                        "application/json",
-                        body,
-                    )
-                    .await;
-                    assert_eq!(lead["stage"], "nurture");
                     book.leave(t, source, Stage::Nurture, "no_budget");
                 }
             }

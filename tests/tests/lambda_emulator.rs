@@ -5,16 +5,12 @@
 use leadflow::store::LeadStore;
 use leadflow::{LeadId, Stage, Timestamp};
 use leadflow_tests::emulator::LambdaEmulator;
+use leadflow_tests::http::event_json as event;
 use leadflow_tests::{endpoint, fresh_dynamo_store, raw_item};
 use serde_json::{json, Value};
 
 /// The lead of tests/events/intake-json.json under the test id key.
 const ID: &str = "7eca040473a28d575723c7f9bd59766e";
-
-fn event(name: &str) -> Value {
-    let path = leadflow_tests::checkout().join("tests/events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// An API Gateway v2 invocation: status and the JSON body.
 fn api(emulator: &LambdaEmulator, function: &str, event_file: &str) -> (u64, Value) {

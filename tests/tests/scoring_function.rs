@@ -5,15 +5,10 @@ use leadflow::http::scoring::handle_any;
 use leadflow::http::{route, Auth};
 use leadflow::store::InMemoryStore;
 use leadflow::ManualClock;
-use leadflow_tests::http::{app, body_json, event};
+use leadflow_tests::http::{app, body_json, event, event_json as read};
 use serde_json::{json, Value};
 
 const ID: &str = "7eca040473a28d575723c7f9bd59766e";
-
-fn read(name: &str) -> Value {
-    let path = leadflow_tests::checkout().join("tests/events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[tokio::test]
 async fn scheduled_event_requalifies_the_due_leads_and_score_route_rescores_one() {

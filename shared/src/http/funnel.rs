@@ -11,6 +11,7 @@ use super::auth::{require, SCOPE_FUNNEL};
 use super::{json_response, App, Problem};
 use crate::funnel::{Day, Report, Waterfall, MAX_REPORT_DAYS};
 use crate::sla::Sla;
+use crate::stage::Stage;
 use crate::store::LeadStore;
 
 /// The report period when none is asked for: the last 30 days, today included.
@@ -135,7 +136,7 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
         let x = left + i as f64 * (bar_w + gap);
         let h = (plot_bottom - plot_top) * row.entered as f64 / max;
         let y = plot_bottom - h;
-        let name = sla.stages.get(&row.stage).map_or(row.stage.id(), |n| if german { &n.de } else { &n.en });
+        let name = stage_name(sla, row.stage, german);
         let _ = write!(
             out,
             r##"<g class="stage" data-stage="{id}" data-entered="{n}"><rect x="{x}" y="{y:.1}" width="{bar_w}" height="{h:.1}" fill="{c}"/><text x="{cx}" y="{ty:.1}" font-size="22" font-weight="bold" text-anchor="middle" fill="#111827">{n}</text><text x="{cx}" y="{ly}" font-size="12" text-anchor="middle" fill="#374151">{label}</text></g>"##,
@@ -173,7 +174,7 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
         t("Why leads left", "Warum Leads ausschieden")
     );
     for (i, row) in w.left.iter().take(5).enumerate() {
-        let stage = sla.stages.get(&row.stage).map_or(row.stage.id(), |n| if german { &n.de } else { &n.en });
+        let stage = stage_name(sla, row.stage, german);
         let _ = write!(
             out,
             r##"<text class="left" x="{lx}" y="{y}" font-size="13" fill="#374151">{line}</text>"##,
@@ -186,6 +187,11 @@ pub fn svg(report: &Report, sla: &Sla, german: bool) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// The SLA's display name of a stage in the chart's language (its id if the SLA has none).
+fn stage_name(sla: &Sla, stage: Stage, german: bool) -> &str {
+    sla.stages.get(&stage).map_or(stage.id(), |n| if german { &n.de } else { &n.en })
 }
 
 /// A stage's display name without its parenthesised abbreviation: "Marketing qualified lead".
