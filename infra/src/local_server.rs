@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
-use leadflow::http::form::MAX_BODY;
+use leadflow::forms::MAX_BODY;
 use leadflow::http::{route, App, Problem};
 use leadflow::requalify::run_due;
 use leadflow::store::LeadStore;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use leadflow::clock::SystemClock;
 use leadflow::config;
-use leadflow::http::signature::{Scheme, Source};
+use leadflow::forms::{Scheme, Source};
 use leadflow::http::{App, Auth, Sources};
 use leadflow::intake::RetryPolicy;
 use leadflow::store::{DynamoStore, InMemoryStore, LeadStore};

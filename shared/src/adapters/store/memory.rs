@@ -1,0 +1,176 @@
+//! The embedded store: a map behind a lock, with the DynamoDB store's semantics.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::{
+    check_limit, check_segment, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score,
+    segment_of, Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
+};
+use crate::domain::clock::Timestamp;
+use crate::domain::funnel::{self, Bucket, Day, Tally};
+use crate::domain::identity::LeadId;
+use crate::domain::lead::Lead;
+use crate::domain::stage::Stage;
+
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    leads: Mutex<BTreeMap<LeadId, Lead>>,
+    checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
+    funnel: Mutex<BTreeMap<Bucket, Tally>>,
+}
+
+impl InMemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many leads are stored.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Every stored lead, by id: to check that a failed request wrote nothing.
+    pub fn snapshot(&self) -> Vec<Lead> {
+        self.lock().values().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<LeadId, Lead>> {
+        // A panic while holding the lock cannot leave a half-written lead: writes are
+        // single inserts. So a poisoned lock is still consistent.
+        self.leads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sorts by `key`, continues after the cursor position, cuts a page.
+    fn page<K: Ord + Clone>(
+        mut rows: Vec<(K, Lead)>,
+        after: Option<K>,
+        limit: usize,
+        cursor_of: impl Fn(&K) -> String,
+    ) -> Page {
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let start = after.map_or(0, |after| rows.partition_point(|(k, _)| *k <= after));
+        let limit = check_limit(limit);
+        let rest = rows.len().saturating_sub(start);
+        let take: Vec<(K, Lead)> = rows.into_iter().skip(start).take(limit).collect();
+        let cursor = if rest > limit { take.last().map(|(k, _)| cursor_of(k)) } else { None };
+        Page { leads: take.into_iter().map(|(_, l)| l).collect(), cursor }
+    }
+}
+
+impl LeadStore for InMemoryStore {
+    async fn get(&self, id: &LeadId) -> Result<Option<Lead>, StoreError> {
+        Ok(self.lock().get(id).cloned())
+    }
+
+    async fn put(&self, lead: &Lead) -> Result<(), StoreError> {
+        if lead.version == 0 {
+            return Err(StoreError::Internal("a lead is written with version 1 or more".into()));
+        }
+        let mut leads = self.lock();
+        let stored = leads.get(&lead.id).map(|l| l.version);
+        let expected = (lead.version > 1).then_some(lead.version - 1);
+        if stored != expected {
+            return Err(StoreError::Conflict);
+        }
+        let pending = funnel::pending(lead);
+        let mut stored = lead.clone();
+        stored.funnel_mark = crate::domain::lead::FunnelMark(funnel::event_count(lead));
+        leads.insert(lead.id.clone(), stored);
+        // Still under the leads' lock: the lead and its funnel events land together.
+        let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
+        for (bucket, tally) in pending {
+            tallies.entry(bucket).or_default().add(&tally);
+        }
+        Ok(())
+    }
+
+    async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
+        let tag = stage.id();
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let p = decode_cursor(c, tag, 2)?;
+                Some((std::cmp::Reverse(cursor_number(&p[0])?), cursor_id(&p[1])?))
+            }
+        };
+        if !QUEUED_STAGES.contains(&stage) {
+            return Ok(Page { leads: vec![], cursor: None });
+        }
+        let rows = self
+            .lock()
+            .values()
+            .filter(|l| l.stage == stage)
+            .filter_map(|l| queue_score(l).map(|s| ((std::cmp::Reverse(s), l.id.clone()), l.clone())))
+            .collect();
+        Ok(Self::page(rows, after, limit, |(s, id)| encode_cursor(tag, &[&s.0.to_string(), id.as_str()])))
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let p = decode_cursor(c, "due", 2)?;
+                Some((cursor_number(&p[0])?, cursor_id(&p[1])?))
+            }
+        };
+        let rows = self
+            .lock()
+            .values()
+            .filter_map(|l| due_at(l).filter(|d| *d <= now).map(|d| ((d.unix(), l.id.clone()), l.clone())))
+            .collect();
+        Ok(Self::page(rows, after, limit, |(d, id)| encode_cursor("due", &[&d.to_string(), id.as_str()])))
+    }
+
+    async fn scan(
+        &self,
+        segment: u32,
+        segments: u32,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        check_segment(segment, segments)?;
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(cursor_id(&decode_cursor(c, "scan", 1)?[0])?),
+        };
+        let rows = self
+            .lock()
+            .values()
+            .filter(|l| segment_of(&l.id, segments) == segment)
+            .map(|l| (l.id.clone(), l.clone()))
+            .collect();
+        Ok(Self::page(rows, after, limit, |id| encode_cursor("scan", &[id.as_str()])))
+    }
+
+    async fn get_checkpoint(&self, key: &str) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    }
+
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut all = self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
+        let stored = all.get(&checkpoint.key).map(|c| c.version);
+        if stored != (checkpoint.version > 1).then_some(checkpoint.version - 1) {
+            return Err(StoreError::Conflict);
+        }
+        all.insert(checkpoint.key.clone(), checkpoint.clone());
+        Ok(())
+    }
+
+    async fn funnel(&self, from: Day, to: Day) -> Result<Vec<(Bucket, Tally)>, StoreError> {
+        let tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(tallies
+            .iter()
+            .filter(|(b, _)| b.day >= from && b.day <= to)
+            .map(|(b, t)| (b.clone(), t.clone()))
+            .collect())
+    }
+
+    async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {
+        Ok(self.lock().remove(id).is_some())
+    }
+}

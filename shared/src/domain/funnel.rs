@@ -1,0 +1,334 @@
+//! The waterfall report: how many leads entered each stage, how fast they moved on, and
+//! why they left. Counted as leads move, never by reading leads: every stored write
+//! that carries new funnel events adds them to one small aggregate per day and source.
+//!
+//! A lead's funnel events are its creation (it entered `unqualified`) and each entry of
+//! its history. The lead remembers how many of them are counted (`funnel_mark`), and the
+//! store counts the rest in the same atomic write that stores the lead, so a retried or
+//! lost write never counts twice or not at all.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use time::{Date, Duration, Month};
+
+use crate::domain::clock::Timestamp;
+use crate::domain::lead::Lead;
+use crate::domain::stage::Stage;
+
+/// The waterfall's stages, top to bottom, in the article's order.
+pub const FUNNEL_STAGES: [Stage; 4] = [Stage::Unqualified, Stage::Mql, Stage::Sql, Stage::Sal];
+
+/// The longest period one report covers (a query per month touched).
+pub const MAX_REPORT_DAYS: i64 = 366;
+
+/// A UTC calendar day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(Date);
+
+impl Day {
+    pub fn of(t: Timestamp) -> Day {
+        let days = t.unix().div_euclid(86_400);
+        Day(Date::from_calendar_date(1970, Month::January, 1).expect("valid date") + Duration::days(days))
+    }
+
+    /// `YYYY-MM-DD`, nothing else.
+    pub fn parse(text: &str) -> Option<Day> {
+        let b = text.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+            return None;
+        }
+        let year: i32 = text[0..4].parse().ok()?;
+        let month = Month::try_from(text[5..7].parse::<u8>().ok()?).ok()?;
+        let day: u8 = text[8..10].parse().ok()?;
+        Date::from_calendar_date(year, month, day).ok().map(Day)
+    }
+
+    /// The first second of the day.
+    pub fn start(self) -> Timestamp {
+        Timestamp::from_unix(self.0.midnight().assume_utc().unix_timestamp())
+    }
+
+    pub fn next(self) -> Day {
+        Day(self.0 + Duration::days(1))
+    }
+
+    /// Days from `self` to `later`, both counted (`d..=d` is 1).
+    pub fn days_through(self, later: Day) -> i64 {
+        (later.0 - self.0).whole_days() + 1
+    }
+
+    /// `YYYY-MM`: the month the day belongs to.
+    pub fn month(self) -> String {
+        format!("{:04}-{:02}", self.0.year(), self.0.month() as u8)
+    }
+
+    /// The first day of the next month.
+    pub fn next_month(self) -> Day {
+        let (year, month) = match self.0.month() {
+            Month::December => (self.0.year() + 1, Month::January),
+            m => (self.0.year(), m.next()),
+        };
+        Day(Date::from_calendar_date(year, month, 1).expect("the first of a month exists"))
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month() as u8, self.0.day())
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Which aggregate a funnel event is counted in: the day it happened, the lead's source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bucket {
+    pub day: Day,
+    pub source: String,
+}
+
+/// What one bucket holds. No personal data: counts, durations, reason codes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Leads that entered each stage.
+    pub entered: BTreeMap<Stage, u64>,
+    /// For each funnel stage after the first: seconds each lead took from entering the
+    /// stage before it to entering this one.
+    pub velocity: BTreeMap<Stage, Vec<i64>>,
+    /// Moves to `nurture` or `disqualified`, by (stage moved to, reason code).
+    pub left: BTreeMap<(Stage, String), u64>,
+}
+
+impl Tally {
+    pub fn is_empty(&self) -> bool {
+        self.entered.is_empty() && self.velocity.is_empty() && self.left.is_empty()
+    }
+
+    pub fn add(&mut self, other: &Tally) {
+        for (stage, n) in &other.entered {
+            *self.entered.entry(*stage).or_default() += n;
+        }
+        for (stage, durations) in &other.velocity {
+            self.velocity.entry(*stage).or_default().extend(durations);
+        }
+        for (key, n) in &other.left {
+            *self.left.entry(key.clone()).or_default() += n;
+        }
+    }
+}
+
+/// How many funnel events the lead has: its creation and each history entry.
+pub fn event_count(lead: &Lead) -> u32 {
+    1 + lead.history.len() as u32
+}
+
+/// The lead's funnel events not counted yet (after `lead.funnel_mark`), by bucket.
+pub fn pending(lead: &Lead) -> Vec<(Bucket, Tally)> {
+    let mut out: BTreeMap<Bucket, Tally> = BTreeMap::new();
+    let bucket = |at: Timestamp| Bucket { day: Day::of(at), source: lead.source.clone() };
+    let mark = lead.funnel_mark.0 as usize;
+    if mark == 0 {
+        *out.entry(bucket(lead.created_at)).or_default().entered.entry(Stage::Unqualified).or_default() += 1;
+    }
+    for (i, t) in lead.history.iter().enumerate().skip(mark.saturating_sub(1)) {
+        let tally = out.entry(bucket(t.at)).or_default();
+        match t.to {
+            // Back to unqualified is not a new lead: the top of the funnel counts creations.
+            Stage::Unqualified => {}
+            Stage::Nurture | Stage::Disqualified => {
+                *tally.left.entry((t.to, t.reason.as_str().to_owned())).or_default() += 1;
+                *tally.entered.entry(t.to).or_default() += 1;
+            }
+            to => {
+                *tally.entered.entry(to).or_default() += 1;
+                let previous = FUNNEL_STAGES[FUNNEL_STAGES.iter().position(|s| *s == to).unwrap_or(1) - 1];
+                if t.from == previous {
+                    let entered_previous = lead.history[..i]
+                        .iter()
+                        .rev()
+                        .find(|h| h.to == previous)
+                        .map_or(lead.created_at, |h| h.at);
+                    tally.velocity.entry(to).or_default().push(t.at.seconds_since(entered_previous));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The waterfall of one population (all leads, or one source).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Waterfall {
+    pub stages: Vec<StageRow>,
+    /// Why leads left the funnel, most frequent first.
+    pub left: Vec<LeaveRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageRow {
+    pub stage: Stage,
+    /// Leads that entered the stage in the period.
+    pub entered: u64,
+    /// `entered` of this stage over `entered` of the stage above; `None` at the top or
+    /// when nothing entered the stage above.
+    pub conversion: Option<f64>,
+    /// The median time from entering the stage above to entering this one, in seconds
+    /// (for an even count the lower middle value); `None` without moves.
+    pub median_seconds: Option<i64>,
+    /// How many moves that median is taken over.
+    pub moves: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaveRow {
+    pub stage: Stage,
+    pub reason: String,
+    pub count: u64,
+}
+
+/// The report for a period: overall and per source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub from: Day,
+    pub to: Day,
+    /// The source the report is limited to, if any.
+    pub source: Option<String>,
+    #[serde(flatten)]
+    pub overall: Waterfall,
+    pub sources: BTreeMap<String, Waterfall>,
+}
+
+impl Waterfall {
+    pub fn of(tally: &Tally) -> Waterfall {
+        let mut stages = Vec::with_capacity(FUNNEL_STAGES.len());
+        let mut above: Option<u64> = None;
+        for stage in FUNNEL_STAGES {
+            let entered = tally.entered.get(&stage).copied().unwrap_or(0);
+            let conversion = above.filter(|a| *a > 0).map(|a| round4(entered as f64 / a as f64));
+            let mut durations = tally.velocity.get(&stage).cloned().unwrap_or_default();
+            durations.sort_unstable();
+            let median_seconds = (!durations.is_empty()).then(|| durations[(durations.len() - 1) / 2]);
+            stages.push(StageRow {
+                stage,
+                entered,
+                conversion,
+                median_seconds,
+                moves: durations.len() as u64,
+            });
+            above = Some(entered);
+        }
+        let mut left: Vec<LeaveRow> = tally
+            .left
+            .iter()
+            .map(|((stage, reason), count)| LeaveRow { stage: *stage, reason: reason.clone(), count: *count })
+            .collect();
+        left.sort_by(|a, b| {
+            b.count.cmp(&a.count).then_with(|| (a.stage, &a.reason).cmp(&(b.stage, &b.reason)))
+        });
+        Waterfall { stages, left }
+    }
+}
+
+impl Report {
+    /// The report over `rows` (the buckets of the period), limited to `source` if given.
+    pub fn build(from: Day, to: Day, source: Option<&str>, rows: &[(Bucket, Tally)]) -> Report {
+        let mut overall = Tally::default();
+        let mut by_source: BTreeMap<String, Tally> = BTreeMap::new();
+        for (bucket, tally) in rows {
+            if bucket.day < from || bucket.day > to || source.is_some_and(|s| s != bucket.source) {
+                continue;
+            }
+            overall.add(tally);
+            by_source.entry(bucket.source.clone()).or_default().add(tally);
+        }
+        Report {
+            from,
+            to,
+            source: source.map(str::to_owned),
+            overall: Waterfall::of(&overall),
+            sources: by_source.iter().map(|(s, t)| (s.clone(), Waterfall::of(t))).collect(),
+        }
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::identity::LeadId;
+    use crate::domain::lead::Profile;
+    use crate::domain::stage::Trigger;
+
+    const T: i64 = 1_795_773_600; // 2026-11-27T10:00:00Z
+
+    fn lead() -> Lead {
+        Lead::new(LeadId::parse(&"a".repeat(32)).unwrap(), "web", Profile::default(), Timestamp::from_unix(T))
+    }
+
+    #[test]
+    fn days_parse_strictly_and_know_their_month() {
+        let d = Day::parse("2026-11-27").unwrap();
+        assert_eq!(d, Day::of(Timestamp::from_unix(T)));
+        assert_eq!(d.to_string(), "2026-11-27");
+        assert_eq!(d.month(), "2026-11");
+        assert_eq!(d.next_month().to_string(), "2026-12-01");
+        assert_eq!(Day::parse("2026-12-31").unwrap().next_month().to_string(), "2027-01-01");
+        assert_eq!(Day::parse("2026-12-31").unwrap().next().to_string(), "2027-01-01");
+        assert_eq!(d.start().to_string(), "2026-11-27T00:00:00Z");
+        for bad in ["2026-02-30", "2026-13-01", "26-11-28", "2026-1-28", "2026/11/28", "", "2026-11-28T00"] {
+            assert_eq!(Day::parse(bad), None, "{bad}");
+        }
+        assert_eq!(d.days_through(d), 1);
+    }
+
+    #[test]
+    fn a_lead_counts_each_event_once_with_its_velocity() {
+        let mut l = lead();
+        let at = |h: i64| Timestamp::from_unix(T + h * 3600);
+        l.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, at(1)).unwrap();
+        let first = pending(&l);
+        assert_eq!(first.len(), 1);
+        let tally = &first[0].1;
+        assert_eq!(tally.entered[&Stage::Unqualified], 1);
+        assert_eq!(tally.entered[&Stage::Mql], 1);
+        assert_eq!(tally.velocity[&Stage::Mql], vec![3600]);
+        l.funnel_mark = crate::domain::lead::FunnelMark(event_count(&l));
+        assert!(pending(&l).is_empty(), "counted events are not counted again");
+
+        l.move_to(Stage::Sql, Trigger::Handover, "anna", "qualified", None, at(50)).unwrap();
+        l.move_to(Stage::Nurture, Trigger::SlaTimer, "sla_timer", "sla_expired", None, at(300)).unwrap();
+        let rest = pending(&l);
+        assert_eq!(rest.len(), 2, "two days: {rest:?}");
+        let all = rest.iter().fold(Tally::default(), |mut a, (_, t)| {
+            a.add(t);
+            a
+        });
+        assert_eq!(all.entered.get(&Stage::Unqualified), None);
+        assert_eq!(all.velocity[&Stage::Sql], vec![49 * 3600]);
+        assert_eq!(all.left[&(Stage::Nurture, "sla_expired".to_owned())], 1);
+    }
+
+    #[test]
+    fn the_waterfall_converts_stage_over_stage() {
+        let mut t = Tally::default();
+        t.entered.extend([(Stage::Unqualified, 200), (Stage::Mql, 50), (Stage::Sql, 20), (Stage::Sal, 0)]);
+        t.velocity.insert(Stage::Mql, vec![40, 10, 30, 20]);
+        let w = Waterfall::of(&t);
+        assert_eq!(w.stages[0].conversion, None);
+        assert_eq!(w.stages[1].conversion, Some(0.25));
+        assert_eq!(w.stages[2].conversion, Some(0.4));
+        assert_eq!(w.stages[3].conversion, Some(0.0));
+        assert_eq!(w.stages[1].median_seconds, Some(20), "lower middle of an even count");
+        assert_eq!(w.stages[2].median_seconds, None);
+    }
+}

@@ -1,0 +1,306 @@
+//! The lead: who the person is, what they told us, what they did, and where they stand.
+
+use std::collections::BTreeMap;
+
+use crate::domain::clock::Timestamp;
+use crate::domain::identity::LeadId;
+use crate::domain::score::{Engagement, Score};
+use crate::domain::stage::{check_transition, IllegalTransition, Stage, Transition, Trigger};
+use crate::domain::vocabulary::{Actor, Note, OpportunityId, Owner, ReasonCode};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mod normalise;
+mod parts;
+
+pub use normalise::{
+    email_domain, normalise_country, normalise_email, normalise_text, parse_company_size, truncate_chars,
+    InvalidEmail,
+};
+pub use parts::{
+    Activity, Answer, Answers, Confirmation, Consent, Delivery, FunnelMark, Objection, Profile,
+    DELIVERY_KEY_TTL_SECONDS, MAX_DELIVERY_KEY_LEN, RECENT_DELIVERIES,
+};
+
+/// How many recent activities a lead keeps; older ones live on only in `activity_count`,
+/// `last_activity` and the decayed engagement, which is all scoring needs.
+pub const RECENT_ACTIVITIES: usize = 20;
+/// How many activity kinds a lead remembers the last time of.
+pub const ACTIVITY_KINDS: usize = 24;
+/// How many free-form attributes a lead keeps, and how long each value may be.
+pub const MAX_ATTRIBUTES: usize = 24;
+pub const MAX_ATTRIBUTE_LEN: usize = 256;
+/// The longest free text (a form's message) kept for scoring.
+pub const MAX_MESSAGE_LEN: usize = 2_000;
+
+/// A lead's full state: one item in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Lead {
+    pub id: LeadId,
+    /// The source of the first submission (`web`, `typeform`, ...).
+    pub source: String,
+    pub profile: Profile,
+    #[serde(default)]
+    pub answers: Answers,
+    /// Form fields Leadflow has no meaning for, kept as given (bounded).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// The most recent activities, newest last, at most [`RECENT_ACTIVITIES`].
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+    /// The last time of each activity kind (for readiness windows).
+    #[serde(default)]
+    pub last_activity: BTreeMap<String, Timestamp>,
+    #[serde(default)]
+    pub activity_count: u64,
+    #[serde(default)]
+    pub engagement: Engagement,
+    pub stage: Stage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
+    #[serde(default)]
+    pub history: Vec<Transition>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// When the lead must next be looked at by the scheduler: its qualification can
+    /// change by time alone, or a response-time SLA runs out. `None`: never by time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    /// When DynamoDB's TTL removes the lead: unqualified, nurture and disqualified leads
+    /// without activity expire after the SLA's retention period; MQL, SQL and SAL never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// When the scheduler found the current stage's response-time SLA breached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_breached_at: Option<Timestamp>,
+    /// The sales owner named at hand-over or acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// What inside sales confirmed in the qualification call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// The CRM opportunity sales opened on acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<OpportunityId>,
+    /// Idempotency keys of recent deliveries (at most [`RECENT_DELIVERIES`], each kept
+    /// for [`DELIVERY_KEY_TTL_SECONDS`]): a redelivery finds its key here and changes nothing.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+    /// The person's latest consent statement, if a form carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    /// Set when the person objected to profiling: the lead is no longer scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objection: Option<Objection>,
+    /// How many of the lead's funnel events the store has counted (see [`crate::domain::funnel`]).
+    #[serde(default)]
+    pub funnel_mark: FunnelMark,
+    /// Optimistic concurrency: the store writes only if this is still what it read.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Lead {
+    /// A lead as intake first sees it: unqualified, nothing done yet.
+    pub fn new(id: LeadId, source: &str, profile: Profile, at: Timestamp) -> Self {
+        Self {
+            id,
+            source: source.to_owned(),
+            profile,
+            answers: Answers::default(),
+            attributes: BTreeMap::new(),
+            activities: Vec::new(),
+            last_activity: BTreeMap::new(),
+            activity_count: 0,
+            engagement: Engagement::default(),
+            stage: Stage::Unqualified,
+            score: None,
+            history: Vec::new(),
+            created_at: at,
+            updated_at: at,
+            due_at: None,
+            expires_at: None,
+            sla_breached_at: None,
+            owner: None,
+            confirmation: None,
+            opportunity_id: None,
+            deliveries: Vec::new(),
+            consent: None,
+            objection: None,
+            funnel_mark: FunnelMark(0),
+            version: 0,
+        }
+    }
+
+    /// Whether a delivery with this key was already applied (and has not expired).
+    pub fn has_delivery(&self, key: &str, now: Timestamp) -> bool {
+        let key = truncate_chars(key, MAX_DELIVERY_KEY_LEN);
+        self.deliveries.iter().any(|d| d.key == key && d.expires_at > now)
+    }
+
+    /// Remembers a delivery key, forgetting expired ones and the oldest beyond the bound.
+    pub fn remember_delivery(&mut self, key: &str, now: Timestamp) {
+        let key = truncate_chars(key, MAX_DELIVERY_KEY_LEN);
+        self.deliveries.retain(|d| d.expires_at > now && d.key != key);
+        self.deliveries.push(Delivery { key, expires_at: now.plus_seconds(DELIVERY_KEY_TTL_SECONDS) });
+        if self.deliveries.len() > RECENT_DELIVERIES {
+            self.deliveries.remove(0);
+        }
+    }
+
+    /// Moves the lead if the transition table allows it, and records the move.
+    pub fn move_to(
+        &mut self,
+        to: Stage,
+        trigger: Trigger,
+        by: impl Into<Actor>,
+        reason: impl Into<ReasonCode>,
+        note: Option<Note>,
+        at: Timestamp,
+    ) -> Result<(), IllegalTransition> {
+        check_transition(self.stage, to, trigger)?;
+        self.history.push(Transition {
+            from: self.stage,
+            to,
+            at,
+            by: by.into(),
+            trigger,
+            reason: reason.into(),
+            note,
+        });
+        self.stage = to;
+        // A new stage starts its own response-time clock.
+        self.sla_breached_at = None;
+        Ok(())
+    }
+
+    /// When the lead entered its current stage (its creation if it never moved).
+    pub fn entered_stage_at(&self) -> Timestamp {
+        self.history.iter().rev().find(|t| t.to == self.stage).map_or(self.created_at, |t| t.at)
+    }
+
+    /// Whether the person did anything after the lead entered its current stage.
+    pub fn active_since_entering_stage(&self) -> bool {
+        let entered = self.entered_stage_at();
+        self.last_activity.values().any(|t| *t > entered)
+    }
+
+    /// Whether the lead is disqualified by a scoring rule (which a re-score may lift),
+    /// not by a person (which only a person may).
+    pub fn disqualified_by_scoring(&self) -> bool {
+        self.stage == Stage::Disqualified
+            && self
+                .history
+                .last()
+                .is_some_and(|t| t.to == Stage::Disqualified && t.trigger == Trigger::Scoring)
+    }
+
+    /// Records an activity: recent list (bounded), last time per kind (bounded), count.
+    /// Engagement points are added by the scorer, which knows what each kind is worth.
+    pub fn record_activity(&mut self, activity: Activity) {
+        let at = activity.at;
+        let kind = activity.kind.clone();
+        // Keep the recent list in time order even when deliveries arrive out of order.
+        let pos = self.activities.partition_point(|a| a.at <= at);
+        self.activities.insert(pos, activity);
+        if self.activities.len() > RECENT_ACTIVITIES {
+            self.activities.remove(0);
+        }
+        let last = self.last_activity.entry(kind).or_insert(at);
+        *last = (*last).max(at);
+        if self.last_activity.len() > ACTIVITY_KINDS {
+            if let Some(oldest) = self.last_activity.iter().min_by_key(|(_, t)| **t).map(|(k, _)| k.clone()) {
+                self.last_activity.remove(&oldest);
+            }
+        }
+        self.activity_count += 1;
+    }
+
+    /// Merges newer profile data: a value given replaces the old one, a missing one keeps it.
+    pub fn merge_profile(&mut self, newer: Profile) {
+        fn take<T>(old: &mut Option<T>, new: Option<T>) {
+            if new.is_some() {
+                *old = new;
+            }
+        }
+        take(&mut self.profile.first_name, newer.first_name);
+        take(&mut self.profile.last_name, newer.last_name);
+        take(&mut self.profile.company, newer.company);
+        take(&mut self.profile.job_title, newer.job_title);
+        take(&mut self.profile.company_size, newer.company_size);
+        take(&mut self.profile.industry, newer.industry);
+        take(&mut self.profile.country, newer.country);
+        take(&mut self.profile.phone, newer.phone);
+    }
+
+    /// Merges newer answers, keeping whichever of old and new was given later.
+    pub fn merge_answers(&mut self, newer: Answers) {
+        fn take(old: &mut Option<Answer>, new: Option<Answer>) {
+            if let Some(new) = new {
+                if old.as_ref().is_none_or(|o| o.at <= new.at) {
+                    *old = Some(new);
+                }
+            }
+        }
+        take(&mut self.answers.purchase_timeframe, newer.purchase_timeframe);
+        take(&mut self.answers.budget_role, newer.budget_role);
+        take(&mut self.answers.inquiry_type, newer.inquiry_type);
+        take(&mut self.answers.message, newer.message);
+    }
+
+    /// Keeps unknown form fields, within bounds: the first ones win, values are truncated.
+    pub fn merge_attributes(&mut self, attributes: BTreeMap<String, String>) {
+        for (k, v) in attributes {
+            if self.attributes.len() >= MAX_ATTRIBUTES && !self.attributes.contains_key(&k) {
+                continue;
+            }
+            self.attributes.insert(truncate_chars(&k, 64), truncate_chars(&v, MAX_ATTRIBUTE_LEN));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activities_stay_bounded_and_ordered() {
+        let id = LeadId::parse(&"0".repeat(32)).unwrap();
+        let mut lead = Lead::new(id, "web", Profile::default(), Timestamp::from_unix(0));
+        for i in (0..50).rev() {
+            lead.record_activity(Activity {
+                kind: format!("kind{}", i % 30),
+                at: Timestamp::from_unix(i),
+                source: "web".into(),
+            });
+        }
+        assert_eq!(lead.activity_count, 50);
+        assert_eq!(lead.activities.len(), RECENT_ACTIVITIES);
+        assert!(lead.activities.windows(2).all(|w| w[0].at <= w[1].at));
+        assert_eq!(lead.activities.last().unwrap().at, Timestamp::from_unix(49));
+        assert!(lead.last_activity.len() <= ACTIVITY_KINDS);
+        assert_eq!(lead.last_activity.get("kind19"), Some(&Timestamp::from_unix(49)));
+    }
+
+    #[test]
+    fn merging_keeps_what_was_not_resent() {
+        let id = LeadId::parse(&"0".repeat(32)).unwrap();
+        let mut lead = Lead::new(
+            id,
+            "web",
+            Profile { job_title: Some("CEO".into()), ..Profile::default() },
+            Timestamp::from_unix(0),
+        );
+        lead.merge_profile(Profile { company: Some("Groß GmbH".into()), ..Profile::default() });
+        assert_eq!(lead.profile.job_title.as_deref(), Some("CEO"));
+        assert_eq!(lead.profile.company.as_deref(), Some("Groß GmbH"));
+        let answer = |v: &str, t| Some(Answer { value: v.into(), at: Timestamp::from_unix(t) });
+        lead.merge_answers(Answers { budget_role: answer("decision_maker", 10), ..Answers::default() });
+        lead.merge_answers(Answers { budget_role: answer("influencer", 5), ..Answers::default() });
+        assert_eq!(lead.answers.budget_role.as_ref().unwrap().value, "decision_maker");
+        let many = (0..40).map(|i| (format!("f{i}"), "x".repeat(400))).collect();
+        lead.merge_attributes(many);
+        assert_eq!(lead.attributes.len(), MAX_ATTRIBUTES);
+        assert!(lead.attributes.values().all(|v| v.chars().count() == MAX_ATTRIBUTE_LEN));
+    }
+}

@@ -1,0 +1,12 @@
+//! The domain: what a lead is and how it may move. Pure: no AWS, no HTTP.
+
+pub mod clock;
+pub mod funnel;
+pub mod identity;
+pub mod lead;
+pub mod matching;
+pub mod sales;
+pub mod score;
+pub mod sla;
+pub mod stage;
+pub mod vocabulary;

@@ -1,0 +1,154 @@
+//! Conditions compiled for fast matching, and the facts of a lead they look at.
+
+use crate::domain::clock::Timestamp;
+use crate::domain::lead::{email_domain, Lead};
+use crate::domain::matching::{answer_key, words, GlobSet, KeywordSet};
+use crate::domain::sla::{AnswerField, Condition};
+
+/// A condition compiled for fast matching.
+#[derive(Debug)]
+pub(crate) enum Matcher {
+    JobTitle(KeywordSet),
+    Message(KeywordSet),
+    Company(KeywordSet),
+    Industry(KeywordSet),
+    Country(Vec<String>),
+    CompanySize(Option<u32>, Option<u32>),
+    EmailDomain(GlobSet),
+    EmailLocal(GlobSet),
+    Filled(Vec<String>),
+    Answer(AnswerField, GlobSet, Option<i64>),
+    Activity(Vec<String>, Option<i64>),
+    Any(Vec<Matcher>),
+}
+
+/// Whether a condition holds now, and until when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Holds {
+    No,
+    Forever,
+    /// Holds before this instant, not from it on.
+    Until(Timestamp),
+}
+
+impl Holds {
+    pub(crate) fn at(self, t: Timestamp) -> bool {
+        match self {
+            Holds::No => false,
+            Holds::Forever => true,
+            Holds::Until(end) => t < end,
+        }
+    }
+
+    pub(crate) fn either(self, other: Holds) -> Holds {
+        match (self, other) {
+            (Holds::Forever, _) | (_, Holds::Forever) => Holds::Forever,
+            (Holds::Until(a), Holds::Until(b)) => Holds::Until(a.max(b)),
+            (Holds::No, h) | (h, Holds::No) => h,
+        }
+    }
+}
+
+impl Matcher {
+    pub(crate) fn compile(c: &Condition) -> Matcher {
+        let days = |d: &Option<u32>| d.map(|d| i64::from(d) * 86_400);
+        match c {
+            Condition::JobTitle(k) => Matcher::JobTitle(KeywordSet::new(k)),
+            Condition::Message(k) => Matcher::Message(KeywordSet::new(k)),
+            Condition::Company(k) => Matcher::Company(KeywordSet::new(k)),
+            Condition::Industry(k) => Matcher::Industry(KeywordSet::new(k)),
+            Condition::Country(c) => Matcher::Country(c.iter().map(|c| c.trim().to_uppercase()).collect()),
+            Condition::CompanySize { min, max } => Matcher::CompanySize(*min, *max),
+            Condition::EmailDomain(p) => Matcher::EmailDomain(GlobSet::new(p)),
+            Condition::EmailLocal(p) => Matcher::EmailLocal(GlobSet::new(p)),
+            Condition::Filled(f) => Matcher::Filled(f.clone()),
+            Condition::Answer { field, values, within_days } => {
+                let keys: Vec<String> =
+                    values.iter().map(|v| answer_key(v).replace("_*", "*").replace("*_", "*")).collect();
+                Matcher::Answer(*field, GlobSet::new(&keys), days(within_days))
+            }
+            Condition::Activity { kinds, within_days } => Matcher::Activity(kinds.clone(), days(within_days)),
+            Condition::Any(inner) => Matcher::Any(inner.iter().map(Matcher::compile).collect()),
+        }
+    }
+
+    pub(crate) fn holds(&self, lead: &Facts, now: Timestamp) -> Holds {
+        let flag = |b: bool| if b { Holds::Forever } else { Holds::No };
+        let window = |at: Timestamp, w: Option<i64>| match w {
+            None => Holds::Forever,
+            Some(w) => {
+                let end = at.plus_seconds(w + 1);
+                if now < end {
+                    Holds::Until(end)
+                } else {
+                    Holds::No
+                }
+            }
+        };
+        match self {
+            Matcher::JobTitle(k) => flag(k.found_in(&lead.job_title)),
+            Matcher::Message(k) => flag(k.found_in(&lead.message)),
+            Matcher::Company(k) => flag(k.found_in(&lead.company)),
+            Matcher::Industry(k) => flag(k.found_in(&lead.industry)),
+            Matcher::Country(codes) => flag(lead.country.is_some_and(|c| codes.iter().any(|x| x == c))),
+            Matcher::CompanySize(min, max) => flag(
+                lead.company_size.is_some_and(|s| min.is_none_or(|m| s >= m) && max.is_none_or(|m| s <= m)),
+            ),
+            Matcher::EmailDomain(g) => flag(g.matches(lead.domain)),
+            Matcher::EmailLocal(g) => flag(g.matches(lead.local)),
+            Matcher::Filled(fields) => {
+                flag(fields.iter().any(|f| lead.lead.attributes.get(f).is_some_and(|v| !v.trim().is_empty())))
+            }
+            Matcher::Answer(field, values, w) => {
+                let answer = match field {
+                    AnswerField::PurchaseTimeframe => &lead.lead.answers.purchase_timeframe,
+                    AnswerField::BudgetRole => &lead.lead.answers.budget_role,
+                    AnswerField::InquiryType => &lead.lead.answers.inquiry_type,
+                };
+                match answer {
+                    Some(a) if values.matches(&answer_key(&a.value)) => window(a.at, *w),
+                    _ => Holds::No,
+                }
+            }
+            Matcher::Activity(kinds, w) => {
+                let latest = kinds.iter().filter_map(|k| lead.lead.last_activity.get(k)).max();
+                match latest {
+                    Some(at) => window(*at, *w),
+                    None => Holds::No,
+                }
+            }
+            Matcher::Any(inner) => inner.iter().fold(Holds::No, |acc, m| acc.either(m.holds(lead, now))),
+        }
+    }
+}
+
+/// What the matchers look at, prepared once per scoring.
+pub(crate) struct Facts<'a> {
+    lead: &'a Lead,
+    job_title: Vec<String>,
+    message: Vec<String>,
+    company: Vec<String>,
+    industry: Vec<String>,
+    country: Option<&'a str>,
+    company_size: Option<u32>,
+    domain: &'a str,
+    local: &'a str,
+}
+
+impl<'a> Facts<'a> {
+    pub(crate) fn of(lead: &'a Lead) -> Self {
+        let p = &lead.profile;
+        let text = |t: &Option<String>| t.as_deref().map(words).unwrap_or_default();
+        Self {
+            lead,
+            job_title: text(&p.job_title),
+            message: lead.answers.message.as_ref().map(|m| words(&m.value)).unwrap_or_default(),
+            company: text(&p.company),
+            industry: text(&p.industry),
+            country: p.country.as_deref(),
+            company_size: p.company_size,
+            domain: email_domain(&p.email),
+            local: p.email.rsplit_once('@').map_or("", |(l, _)| l),
+        }
+    }
+}

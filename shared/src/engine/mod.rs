@@ -1,0 +1,5 @@
+//! The scoring engine: the SLA compiled once and applied to leads.
+
+pub(crate) mod matcher;
+pub mod refresh;
+pub mod scoring;

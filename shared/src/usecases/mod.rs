@@ -1,0 +1,7 @@
+//! What Leadflow does with a store: intake, requalification, the sales commands.
+
+pub mod intake;
+pub mod requalify;
+pub mod retry;
+pub mod sales;
+pub mod store;

@@ -1,0 +1,180 @@
+//! Keeping every lead's qualification true as time passes: decay and readiness windows
+//! (through re-scoring) and the response-time SLAs (flag, then recycle), visiting only
+//! the leads that are due.
+
+use serde::Serialize;
+
+use crate::domain::clock::Timestamp;
+use crate::domain::lead::Lead;
+use crate::engine::refresh::changed;
+use crate::engine::scoring::Scorer;
+use crate::usecases::retry::{update, RetryPolicy, Step, UpdateError};
+use crate::usecases::store::{Checkpoint, LeadStore, StoreError};
+
+pub use crate::engine::refresh::REASON_SLA_EXPIRED;
+
+/// How many due leads a run reads per page.
+pub const PAGE: usize = 100;
+
+/// What one scheduled run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub as_of: Timestamp,
+    /// Leads read from the due index.
+    pub read: u64,
+    /// Leads written (only those whose state changed).
+    pub written: u64,
+    /// Stage moves made.
+    pub transitions: u64,
+    /// Response-time SLAs newly found breached.
+    pub breaches: u64,
+    /// Lost races, re-read and retried.
+    pub conflicts: u64,
+}
+
+/// Re-scores one lead as of `now` and writes it if its state changed, re-reading and
+/// retrying a lost race. Returns the lead as stored.
+pub async fn rescore_one<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    lead: Lead,
+    now: Timestamp,
+    report: &mut RunReport,
+) -> Result<Lead, StoreError> {
+    let id = lead.id.clone();
+    let mut last = lead.clone();
+    let mut attempts = 0;
+    let result = update(store, &id, &RetryPolicy::default(), Some(Some(lead)), |current, attempt| {
+        attempts = attempt;
+        // Erased since it was listed: nothing to do.
+        let Some(before) = current else { return Ok(Step::Done((last.clone(), None))) };
+        last = before.clone();
+        let mut next = before.clone();
+        scorer.refresh(&mut next, now).map_err(|e| StoreError::Internal(e.to_string()))?;
+        if !changed(&before, &next) {
+            return Ok(Step::Done((before, None)));
+        }
+        next.updated_at = next.updated_at.max(now);
+        let mut stored = next.clone();
+        stored.version += 1;
+        Ok(Step::Write(Box::new(next), (stored, Some(before))))
+    })
+    .await;
+    report.conflicts += u64::from(attempts.saturating_sub(1));
+    match result {
+        Ok((stored, Some(before))) => {
+            report.written += 1;
+            report.transitions += (stored.history.len() - before.history.len()) as u64;
+            report.breaches +=
+                u64::from(stored.sla_breached_at.is_some() && before.sla_breached_at.is_none());
+            Ok(stored)
+        }
+        Ok((lead, None)) => Ok(lead),
+        Err(UpdateError::Store(e) | UpdateError::Refused(e)) => Err(e),
+        Err(UpdateError::Contention(_)) => Err(StoreError::Conflict),
+    }
+}
+
+/// The scheduled requalification: every due lead (and only those), as of `now`.
+pub async fn run_due<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+) -> Result<RunReport, StoreError> {
+    let mut report = RunReport { as_of: now, ..RunReport::default() };
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.due(now, PAGE, cursor.as_deref()).await?;
+        for lead in page.leads {
+            report.read += 1;
+            rescore_one(store, scorer, lead, now, &mut report).await?;
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    tracing::info!(
+        read = report.read,
+        written = report.written,
+        transitions = report.transitions,
+        breaches = report.breaches,
+        "requalification run"
+    );
+    Ok(report)
+}
+
+/// What a full re-score did, and whether it finished.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RescoreReport {
+    pub sla_version: String,
+    pub segments: u32,
+    pub visited: u64,
+    pub rescored: u64,
+    pub done: bool,
+}
+
+/// Re-scores every lead under the scorer's SLA version after an SLA change: one task per
+/// scan segment, each saving its position in a checkpoint item after every page. A run
+/// stopped by `stop()` (the Lambda's remaining time) resumes where it was; a lead already
+/// scored under this version is skipped, so none is scored twice and none is skipped.
+pub async fn rescore_all<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+    segments: u32,
+    page: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<RescoreReport, StoreError> {
+    let version = scorer.sla().version.clone();
+    let tasks =
+        (0..segments).map(|segment| rescore_segment(store, scorer, now, (segment, segments), page, stop));
+    let results = futures_util::future::join_all(tasks).await;
+    let mut report = RescoreReport { sla_version: version, segments, done: true, ..RescoreReport::default() };
+    for r in results {
+        let (visited, rescored, done) = r?;
+        report.visited += visited;
+        report.rescored += rescored;
+        report.done &= done;
+    }
+    tracing::info!(visited = report.visited, rescored = report.rescored, done = report.done, "full re-score");
+    Ok(report)
+}
+
+async fn rescore_segment<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+    (segment, segments): (u32, u32),
+    page_size: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<(u64, u64, bool), StoreError> {
+    let version = &scorer.sla().version;
+    let key = format!("rescore:{version}:{segments}:{segment}");
+    let mut checkpoint = store.get_checkpoint(&key).await?.unwrap_or(Checkpoint {
+        key,
+        cursor: None,
+        done: false,
+        visited: 0,
+        version: 0,
+    });
+    let (mut visited, mut rescored) = (0, 0);
+    while !checkpoint.done && !stop() {
+        let page = store.scan(segment, segments, page_size, checkpoint.cursor.as_deref()).await?;
+        checkpoint.visited += page.leads.len() as u64;
+        for lead in page.leads {
+            visited += 1;
+            if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
+                continue;
+            }
+            let mut report = RunReport::default();
+            rescore_one(store, scorer, lead, now, &mut report).await?;
+            rescored += report.written;
+        }
+        checkpoint.done = page.cursor.is_none();
+        checkpoint.cursor = page.cursor;
+        checkpoint.version += 1;
+        store.put_checkpoint(&checkpoint).await?;
+    }
+    Ok((visited, rescored, checkpoint.done))
+}

@@ -1,0 +1,111 @@
+//! The port to where leads live: the `LeadStore` trait and its errors, in domain terms.
+//! The adapters in `crate::adapters::store` implement it (DynamoDB, in memory); one
+//! contract suite holds every implementation to the same behaviour.
+
+use std::future::Future;
+
+use crate::domain::clock::Timestamp;
+use crate::domain::funnel::{Bucket, Day, Tally};
+use crate::domain::identity::LeadId;
+use crate::domain::lead::Lead;
+use crate::domain::stage::Stage;
+
+/// What can go wrong in a store, in domain terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The lead changed since it was read (or already exists): re-read and retry.
+    #[error("the lead was changed by someone else since it was read")]
+    Conflict,
+    /// The store cannot be reached or is throttling: try again later.
+    #[error("the lead store is unavailable: {0}")]
+    Unavailable(String),
+    /// A pagination cursor that this store did not hand out.
+    #[error("the cursor is not one this listing handed out")]
+    BadCursor,
+    /// Anything else: a bug or a misconfiguration (missing table, bad item).
+    #[error("lead store error: {0}")]
+    Internal(String),
+}
+
+/// One page of a listing and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub leads: Vec<Lead>,
+    /// Opaque; `None` on the last page.
+    pub cursor: Option<String>,
+}
+
+/// How far a resumable job got: one per scan segment of a full re-score.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub key: String,
+    /// Where the segment's scan continues; `None` before the first page.
+    pub cursor: Option<String>,
+    pub done: bool,
+    /// Leads visited so far.
+    pub visited: u64,
+    pub version: u64,
+}
+
+/// Stages that have a sales queue (the sparse queue index holds only these).
+pub const QUEUED_STAGES: [Stage; 4] = [Stage::Mql, Stage::Sql, Stage::Sal, Stage::Nurture];
+
+/// The largest page a listing returns.
+pub const MAX_PAGE: usize = 100;
+
+/// Leads by id, written with optimistic concurrency.
+pub trait LeadStore: Send + Sync {
+    /// The lead with this id, if any.
+    fn get(&self, id: &LeadId) -> impl Future<Output = Result<Option<Lead>, StoreError>> + Send;
+
+    /// Writes `lead` if the stored version is still `lead.version - 1` (a new lead has
+    /// version 1 and must not exist yet). A lost race is [`StoreError::Conflict`].
+    /// The lead's funnel events not yet counted ([`crate::domain::funnel::pending`]) are added
+    /// to the funnel in the same atomic write, and the stored lead marks them counted.
+    fn put(&self, lead: &Lead) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Leads in a queued stage, best score first, `limit` (1..=MAX_PAGE) at a time.
+    fn queue(
+        &self,
+        stage: Stage,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// Leads whose next due instant is at or before `now`, earliest first.
+    fn due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// One segment of a full scan (for re-scoring after an SLA change): every lead is
+    /// in exactly one of `segments` segments.
+    fn scan(
+        &self,
+        segment: u32,
+        segments: u32,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// A job's saved progress.
+    fn get_checkpoint(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Checkpoint>, StoreError>> + Send;
+
+    /// Saves progress if the stored checkpoint is still `version - 1` (1: new).
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The funnel's buckets for the days `from..=to`, every source.
+    fn funnel(
+        &self,
+        from: Day,
+        to: Day,
+    ) -> impl Future<Output = Result<Vec<(Bucket, Tally)>, StoreError>> + Send;
+
+    /// Removes the lead; `false` if there was none.
+    fn delete(&self, id: &LeadId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}

@@ -1,0 +1,4 @@
+//! Building the app: configuration from the environment, and the app itself.
+
+pub mod app;
+pub mod config;
