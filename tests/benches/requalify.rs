@@ -8,45 +8,24 @@ use std::time::Instant;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::join_all;
 use leadflow::intake::{apply_submission, RetryPolicy, Submission};
-use leadflow::lead::{Answer, Answers};
 use leadflow::requalify::{rescore_all, run_due, PAGE};
 use leadflow::store::dynamodb::RequestCounter;
-use leadflow::{Profile, Scorer, Sla, Timestamp};
-use leadflow_tests::{fresh_dynamo_store_counted, id_key};
+use leadflow::{Scorer, Sla, Timestamp};
+use leadflow_tests::{fresh_dynamo_store_counted, id_key, SubmissionBuilder};
 
 const LEADS: usize = 10_000;
 const DUE_EVERY: usize = 100; // 1%
 const T0: Timestamp = Timestamp::from_unix(1_780_000_000);
 
+/// Every hundredth person a buyer asking for a demo, the others newsletter readers.
 fn submission(i: usize) -> Submission {
-    let buyer = i % DUE_EVERY == 0;
-    let answer = |v: &str| Some(Answer { value: v.into(), at: T0 });
-    Submission {
-        source: "web".into(),
-        received_at: T0,
-        delivery_key: None,
-        profile: Profile {
-            email: format!("person{i}@alpenwerk.at"),
-            company_domain: "alpenwerk.at".into(),
-            job_title: Some(if buyer { "CEO" } else { "Marketing Assistant" }.into()),
-            company_size: Some(250),
-            country: Some("DE".into()),
-            ..Profile::default()
-        },
-        answers: if buyer {
-            Answers {
-                purchase_timeframe: answer("within_3_months"),
-                budget_role: answer("decision_maker"),
-                inquiry_type: answer("sales"),
-                ..Answers::default()
-            }
-        } else {
-            Answers::default()
-        },
-        activity: Some(if buyer { "demo_request" } else { "newsletter" }.into()),
-        attributes: Default::default(),
-        consent: None,
+    let s = SubmissionBuilder::new(&format!("person{i}@alpenwerk.at")).at(T0);
+    if i % DUE_EVERY == 0 {
+        s.buyer().activity("demo_request")
+    } else {
+        s.job_title("Marketing Assistant").company_size(250).country("DE").activity("newsletter")
     }
+    .build()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
 //! Helpers for Leadflow's integration tests: DynamoDB Local clients and fresh tables,
-//! and leads built to order.
+//! leads and submissions built to order, and the app the handler tests run.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -16,6 +16,9 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
 pub mod emulator;
+mod submission;
+
+pub use submission::{SubmissionBuilder, T0};
 
 /// The checkout the tests run in. Read at run time (cargo sets it for every test
 /// process): the build cache is shared between checkouts, so a path compiled into a
@@ -75,7 +78,7 @@ pub fn id_key() -> IdKey {
 /// A lead for `email` in `stage` with a score `total`, due at `due` (store tests).
 pub fn lead_in(email: &str, stage: Stage, total: i32, due: Option<Timestamp>) -> Lead {
     let profile = Profile { email: email.into(), company_domain: "firma.de".into(), ..Profile::default() };
-    let now = Timestamp::from_unix(1_780_000_000);
+    let now = T0;
     let mut lead = Lead::new(id_key().lead_id(email), "web", profile, now);
     lead.stage = stage;
     lead.version = 1;

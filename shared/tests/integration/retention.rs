@@ -1,9 +1,7 @@
 //! Retention: unqualified, nurture and disqualified leads without activity expire after
 //! the SLA's period (through DynamoDB's TTL); leads sales works on never do.
 
-mod common;
-
-use common::{Persona, T0};
+use crate::common::{Persona, T0};
 use leadflow::{Activity, Scorer, Sla, Stage, Trigger};
 
 #[test]

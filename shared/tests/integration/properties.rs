@@ -1,8 +1,6 @@
 //! Properties of the scoring engine over generated leads.
 
-mod common;
-
-use common::{Persona, T0};
+use crate::common::{Persona, T0};
 use leadflow::{Activity, Lead, Scorer, Sla, Timestamp};
 use proptest::prelude::*;
 

@@ -3,9 +3,7 @@
 //! A good lead has the need, can decide on the budget and is ready to buy. Applicants,
 //! competitors, journalists (and students, spam, "just looking") are interested, not leads.
 
-mod common;
-
-use common::{Persona, T0};
+use crate::common::{Persona, T0};
 use leadflow::scoring::{sum_by_dimension, Grade};
 use leadflow::sla::DisqualificationReason as R;
 use leadflow::{Scorer, Sla, Stage};

@@ -1,5 +1,4 @@
 //! A persona builder for scoring tests: a lead as intake would build it.
-#![allow(dead_code)]
 
 use leadflow::lead::{normalise_country, normalise_email, normalise_text, Answer, Answers};
 use leadflow::{Activity, IdKey, Lead, Profile, Scorer, Timestamp};

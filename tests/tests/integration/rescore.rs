@@ -5,11 +5,11 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use leadflow::intake::{apply_submission, RetryPolicy, Submission};
+use leadflow::intake::{apply_submission, RetryPolicy};
 use leadflow::requalify::rescore_all;
 use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow::{Profile, Scorer, Sla, Timestamp};
-use leadflow_tests::{all_leads, fresh_dynamo_store, id_key};
+use leadflow::{Scorer, Sla, Timestamp};
+use leadflow_tests::{all_leads, fresh_dynamo_store, id_key, SubmissionBuilder};
 
 const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
 const LEADS: usize = 120;
@@ -17,21 +17,11 @@ const LEADS: usize = 120;
 async fn fill<S: LeadStore>(store: &S) {
     let old = Scorer::new(Sla::default_sla());
     for i in 0..LEADS {
-        let s = Submission {
-            source: "web".into(),
-            received_at: NOW,
-            delivery_key: None,
-            profile: Profile {
-                email: format!("person{i}@alpenwerk.at"),
-                company_domain: "alpenwerk.at".into(),
-                job_title: Some(["CEO", "Head of IT", "Marketing Manager"][i % 3].into()),
-                ..Profile::default()
-            },
-            answers: Default::default(),
-            activity: Some(["demo_request", "webinar", "newsletter"][i % 3].into()),
-            attributes: Default::default(),
-            consent: None,
-        };
+        let s = SubmissionBuilder::new(&format!("person{i}@alpenwerk.at"))
+            .at(NOW)
+            .job_title(["CEO", "Head of IT", "Marketing Manager"][i % 3])
+            .activity(["demo_request", "webinar", "newsletter"][i % 3])
+            .build();
         apply_submission(store, &old, &id_key(), &s, RetryPolicy::default()).await.unwrap();
     }
 }

@@ -2,42 +2,35 @@
 //! behaves when DynamoDB goes away and comes back.
 
 use leadflow::intake::{apply_submission, IntakeError, RetryPolicy, Submission};
-use leadflow::lead::{Answer, Answers};
+use leadflow::lead::Answers;
 use leadflow::store::dynamodb::RequestCounter;
 use leadflow::store::{DynamoStore, LeadStore, StoreError};
-use leadflow::{Profile, Scorer, Sla, Stage, Timestamp};
+use leadflow::{Scorer, Sla, Stage, Timestamp};
 use leadflow_tests::{
     client, fresh_dynamo_store_counted, id_key, lead_in, raw_item, unique_table, DynamoDbLocal,
+    SubmissionBuilder,
 };
 
 const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
 
+/// Jürgen Groß, managing director of a logistics firm, as `email`; one delivery key per
+/// activity and instant.
 fn submission(email: &str, activity: &str, at: Timestamp) -> Submission {
-    Submission {
-        source: "web".into(),
-        received_at: at,
-        delivery_key: Some(format!("{activity}-{}", at.unix())),
-        profile: Profile {
-            email: email.into(),
-            company_domain: "nordwind-logistik.de".into(),
-            first_name: Some("Jürgen".into()),
-            last_name: Some("Groß".into()),
-            job_title: Some("Geschäftsführer".into()),
-            company_size: Some(250),
-            industry: Some("Logistik".into()),
-            country: Some("DE".into()),
-            ..Profile::default()
-        },
-        answers: Answers {
-            purchase_timeframe: Some(Answer { value: "innerhalb von 3 Monaten".into(), at }),
-            budget_role: Some(Answer { value: "Entscheider".into(), at }),
-            message: Some(Answer { value: "Wir benötigen ein Angebot für 40 Lizenzen.".into(), at }),
-            ..Answers::default()
-        },
-        activity: Some(activity.into()),
-        attributes: [("utm_campaign".to_string(), "herbst-2026".to_string())].into(),
-        consent: None,
-    }
+    SubmissionBuilder::new(email)
+        .at(at)
+        .delivery_key(format!("{activity}-{}", at.unix()))
+        .first_name("Jürgen")
+        .last_name("Groß")
+        .job_title("Geschäftsführer")
+        .company_size(250)
+        .industry("Logistik")
+        .country("DE")
+        .purchase_timeframe("innerhalb von 3 Monaten")
+        .budget_role("Entscheider")
+        .message("Wir benötigen ein Angebot für 40 Lizenzen.")
+        .activity(activity)
+        .attribute("utm_campaign", "herbst-2026")
+        .build()
 }
 
 #[tokio::test]

@@ -5,10 +5,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use leadflow::intake::{apply_submission, RetryPolicy, Submission};
-use leadflow::lead::{Answer, Answers};
 use leadflow::store::{InMemoryStore, LeadStore, StoreError};
 use leadflow::{Lead, Profile, Scorer, Sla, Stage, Timestamp};
-use leadflow_tests::{fresh_dynamo_store, id_key, ids, lead_in};
+use leadflow_tests::{fresh_dynamo_store, id_key, ids, lead_in, SubmissionBuilder};
 
 const NOW: Timestamp = Timestamp::from_unix(1_780_000_000);
 
@@ -146,29 +145,8 @@ async fn scan_segments_cover_every_lead_once<S: LeadStore>(store: S) {
     assert!(matches!(store.scan(4, 4, 10, None).await, Err(StoreError::Internal(_))));
 }
 
-pub fn submission(email: &str, key: Option<String>, at: Timestamp) -> Submission {
-    Submission {
-        source: "web".into(),
-        received_at: at,
-        delivery_key: key,
-        profile: Profile {
-            email: email.into(),
-            company_domain: "nordwind-logistik.de".into(),
-            job_title: Some("CEO".into()),
-            company_size: Some(250),
-            country: Some("DE".into()),
-            ..Profile::default()
-        },
-        answers: Answers {
-            purchase_timeframe: Some(Answer { value: "within_3_months".into(), at }),
-            budget_role: Some(Answer { value: "decision_maker".into(), at }),
-            inquiry_type: Some(Answer { value: "sales".into(), at }),
-            ..Answers::default()
-        },
-        activity: Some("webinar".into()),
-        attributes: Default::default(),
-        consent: None,
-    }
+fn submission(email: &str, key: Option<String>, at: Timestamp) -> Submission {
+    SubmissionBuilder::new(email).at(at).delivery_key(key).buyer().activity("webinar").build()
 }
 
 async fn concurrent_submissions_make_one_lead<S: LeadStore + 'static>(store: S) {

@@ -17,7 +17,7 @@ fn committed_schema_matches_the_types() {
     }
     assert!(
         generated == SLA_SCHEMA_JSON,
-        "shared/sla/sla.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test -p leadflow --test sla_schema` and commit it"
+        "shared/sla/sla.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test -p leadflow --test integration sla_schema` and commit it"
     );
 }
 

@@ -4,12 +4,12 @@
 //! leads, leave every lead settled, and change nothing when run again.
 
 use leadflow::intake::{apply_submission, RetryPolicy, Submission};
-use leadflow::lead::{Answer, Answers, Confirmation};
+use leadflow::lead::Confirmation;
 use leadflow::requalify::run_due;
 use leadflow::store::dynamodb::RequestCounter;
 use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow::{Profile, Scorer, Sla, Stage, Timestamp, Trigger};
-use leadflow_tests::{all_leads, fresh_dynamo_store_counted, id_key};
+use leadflow::{Scorer, Sla, Stage, Timestamp, Trigger};
+use leadflow_tests::{all_leads, fresh_dynamo_store_counted, id_key, SubmissionBuilder};
 
 const T0: Timestamp = Timestamp::from_unix(1_780_000_000);
 const PER_PATTERN: usize = 40;
@@ -51,52 +51,20 @@ fn email(p: Pattern, i: usize) -> String {
 }
 
 fn submission(p: Pattern, i: usize, activity: &str, at: Timestamp) -> Submission {
-    let answer = |v: &str| Some(Answer { value: v.into(), at });
-    let (profile, answers) = match p {
-        Pattern::SteadyHandled | Pattern::IgnoredSql => (
-            Profile {
-                job_title: Some("CEO".into()),
-                company_size: Some(250),
-                country: Some("DE".into()),
-                ..Profile::default()
-            },
-            Answers {
-                purchase_timeframe: answer("within_3_months"),
-                budget_role: answer("decision_maker"),
-                inquiry_type: answer("sales"),
-                ..Answers::default()
-            },
-        ),
+    let s = SubmissionBuilder::new(&email(p, i)).at(at).activity(activity);
+    match p {
+        Pattern::SteadyHandled | Pattern::IgnoredSql => s.buyer(),
         // Back on day 100 with a budget and a date: stays qualified until the call SLA runs out.
-        Pattern::Reactivates if at >= T0.plus_days(100) => (
-            Profile { job_title: Some("Head of Operations".into()), ..Profile::default() },
-            Answers {
-                purchase_timeframe: answer("within_3_months"),
-                budget_role: answer("decision_maker"),
-                ..Answers::default()
-            },
-        ),
-        Pattern::CoolsOff | Pattern::Reactivates => (
-            Profile { job_title: Some("Head of Operations".into()), ..Profile::default() },
-            Answers {
-                purchase_timeframe: answer("3_6_months"),
-                budget_role: answer("influencer"),
-                ..Answers::default()
-            },
-        ),
-        Pattern::Newsletter => (Profile::default(), Answers::default()),
-    };
-    let email = email(p, i);
-    Submission {
-        source: "web".into(),
-        received_at: at,
-        delivery_key: None,
-        profile: Profile { company_domain: "nordwind-logistik.de".into(), email, ..profile },
-        answers,
-        activity: Some(activity.into()),
-        attributes: Default::default(),
-        consent: None,
+        Pattern::Reactivates if at >= T0.plus_days(100) => s
+            .job_title("Head of Operations")
+            .purchase_timeframe("within_3_months")
+            .budget_role("decision_maker"),
+        Pattern::CoolsOff | Pattern::Reactivates => {
+            s.job_title("Head of Operations").purchase_timeframe("3_6_months").budget_role("influencer")
+        }
+        Pattern::Newsletter => s,
     }
+    .build()
 }
 
 /// What each pattern does on day `d`.

@@ -1,0 +1,9 @@
+//! The `leadflow` crate through its public API, one module per area, in one test binary:
+//! the article's people scored, properties of the scoring engine, retention, and the SLA
+//! document. One area: `cargo test -p leadflow --test integration personas`.
+
+mod common;
+mod personas;
+mod properties;
+mod retention;
+mod sla_schema;
