@@ -16,11 +16,11 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use leadflow::http::Function;
 use leadflow_infra::dynamodb_local::cache_dir;
 use leadflow_tests::http::event_json as event;
 use serde_json::{json, Value};
 
-const FUNCTIONS: [&str; 4] = ["intake", "scoring", "handover", "acceptance"];
 const HELLO: &str = "hello-lambda";
 const COLD_STARTS: usize = 7;
 const WARM_INVOCATIONS: usize = 200;
@@ -221,7 +221,8 @@ fn main() {
     let cache = cache_dir();
     let lambda_dir = cache.join("lambda-arm64");
     let lambda_dir_arg = lambda_dir.display().to_string();
-    let packages: Vec<String> = FUNCTIONS.iter().map(|f| format!("--package=leadflow-{f}")).collect();
+    let packages: Vec<String> =
+        Function::ALL.iter().map(|f| format!("--package=leadflow-{}", f.name())).collect();
     let build = |packages: &[String]| {
         let mut args = vec!["lambda", "build", "--release", "--arm64", "--quiet", "--output-format", "zip"];
         args.extend(["--lambda-dir", &lambda_dir_arg]);
@@ -261,7 +262,7 @@ fn main() {
         "peak MiB"
     );
     let mut hello: Option<(u64, Duration, Duration)> = None;
-    for name in std::iter::once(HELLO).chain(FUNCTIONS) {
+    for name in std::iter::once(HELLO).chain(Function::ALL.iter().map(|f| f.name())) {
         let zip = std::fs::metadata(lambda_dir.join(name).join("bootstrap.zip")).unwrap().len();
         let mut env: Vec<(String, String)> = [
             ("AWS_LAMBDA_FUNCTION_NAME", name),

@@ -16,6 +16,7 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
 pub mod emulator;
+pub mod store_contract;
 mod submission;
 
 pub use submission::{SubmissionBuilder, T0};
@@ -169,7 +170,7 @@ pub mod http {
     use std::sync::Arc;
 
     use lambda_http::{Body, Response};
-    use leadflow::http::signature::{Scheme, Source};
+    use leadflow::forms::{Scheme, Source};
     use leadflow::http::{App, Auth, Sources};
     use leadflow::intake::RetryPolicy;
     use leadflow::{ManualClock, Scorer, Sla, Timestamp};

@@ -3,7 +3,7 @@
 
 use lambda_http::http::Request;
 use lambda_http::{Body, RequestExt};
-use leadflow::http::signature::{sign_generic, sign_hubspot_v3, sign_typeform, sign_webflow};
+use leadflow::forms::{sign_generic, sign_hubspot_v3, sign_typeform, sign_webflow};
 use leadflow::http::{route, Auth};
 use leadflow::store::InMemoryStore;
 use leadflow_infra::local_server::context_with_scopes;

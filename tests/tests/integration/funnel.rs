@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use leadflow::http::signature::{Scheme, Source};
+use leadflow::forms::{Scheme, Source};
 use leadflow::http::{route, App, Auth};
 use leadflow::store::{InMemoryStore, LeadStore};
 use leadflow::{ManualClock, Stage, Timestamp};

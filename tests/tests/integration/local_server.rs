@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use leadflow::http::signature::sign_generic;
+use leadflow::forms::sign_generic;
 use leadflow::http::Auth;
 use leadflow::store::{InMemoryStore, LeadStore};
 use leadflow_infra::local_server::{serve, Tokens};

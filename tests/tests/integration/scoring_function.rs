@@ -1,8 +1,8 @@
 //! The scoring function's three ways in: the schedule, `POST /leads/{id}/score`, and
 //! direct actions; and response-time SLAs visible in the lead and the queue.
 
-use leadflow::http::scoring::handle_any;
 use leadflow::http::{route, Auth};
+use leadflow::lambda::scoring::handle_value as handle_any;
 use leadflow::store::InMemoryStore;
 use leadflow::ManualClock;
 use leadflow_tests::http::{app, body_json, event, event_json as read};
@@ -74,7 +74,7 @@ async fn unknown_events_are_invocation_errors() {
         (json!({ "hello": "world" }), "not a scheduled event"),
         (json!({ "action": "requalify", "as_of": "tomorrow" }), "`as_of`"),
     ] {
-        let err = handle_any(&app, event).await.unwrap_err();
+        let err = handle_any(&app, event).await.unwrap_err().to_string();
         assert!(err.contains(expected), "{err}");
     }
 }

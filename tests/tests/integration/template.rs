@@ -1,10 +1,10 @@
 //! template.yaml deploys what the code defines: the table's keys and indexes as
-//! shared/src/store/table.rs describes them, and the routes, functions and scopes as the
+//! shared/src/adapters/store/table.rs describes them, and the routes, functions and scopes as the
 //! handlers and openapi.json serve them.
 
 use std::collections::BTreeSet;
 
-use leadflow::http::{function_for, Function};
+use leadflow::http::{Function, ROUTES};
 use leadflow::store::table::{self, KeyType, INDEXES, TABLE_KEYS};
 use serde_yaml::Value;
 
@@ -90,15 +90,11 @@ fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
             }
             let path = s(&event["Properties"]["Path"]);
             let method = s(&event["Properties"]["Method"]).to_lowercase();
-            let concrete = path.replace("{source}", "web").replace("{id}", &"a".repeat(32));
-            let served_by = match function_for(&concrete) {
-                Some(Function::Intake) => "intake",
-                Some(Function::Handover) => "handover",
-                Some(Function::Acceptance) => "acceptance",
-                Some(Function::Scoring) => "scoring",
-                None => panic!("no handler serves {path}"),
-            };
-            assert_eq!(binary, served_by, "{method} {path}");
+            let route = ROUTES
+                .iter()
+                .find(|r| r.path == path && r.method.eq_ignore_ascii_case(&method))
+                .unwrap_or_else(|| panic!("the route table has no {method} {path}"));
+            assert_eq!(binary, route.function.name(), "{method} {path}");
             let operation = &openapi["paths"][path][&method];
             assert!(operation.is_object(), "openapi.json does not document {method} {path}");
             let documented: Vec<&str> = operation["security"][0]["salesJwt"]
@@ -110,6 +106,7 @@ fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             assert_eq!(deployed, documented, "scopes of {method} {path}");
+            assert_eq!(deployed, route.scope.into_iter().collect::<Vec<_>>(), "scope of {method} {path}");
             routes.insert((method, path.to_owned()));
         }
     }
@@ -120,4 +117,28 @@ fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
         .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
         .collect();
     assert_eq!(routes, documented, "template routes and openapi.json differ");
+    let table: BTreeSet<(String, String)> =
+        ROUTES.iter().map(|r| (r.method.to_lowercase(), r.path.to_owned())).collect();
+    assert_eq!(routes, table, "template routes and the route table differ");
+}
+
+/// The function crates, the template's functions and `tests/run`'s build list are the
+/// route table's functions.
+#[test]
+fn every_function_of_the_route_table_is_a_crate_and_a_template_function() {
+    let t = template();
+    let names: BTreeSet<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(leadflow_tests::checkout().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(crates.iter().map(String::as_str).collect::<BTreeSet<_>>(), names);
+    let binaries: BTreeSet<&str> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|r| s(&r["Metadata"]["BuildProperties"]["Binary"]))
+        .collect();
+    assert_eq!(binaries, names);
 }
