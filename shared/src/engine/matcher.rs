@@ -2,7 +2,9 @@
 
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{email_domain, Lead};
+use crate::domain::lists::DomainList;
 use crate::domain::matching::{answer_key, words, GlobSet, KeywordSet};
+use crate::domain::reading::{BudgetRole, Intents, JobFunction, Seniority, Timeframe};
 use crate::domain::sla::{AnswerField, Condition};
 
 /// A condition compiled for fast matching.
@@ -19,6 +21,14 @@ pub(crate) enum Matcher {
     Filled(Vec<String>),
     Answer(AnswerField, GlobSet, Option<i64>),
     Activity(Vec<String>, Option<i64>),
+    EmailList(Vec<DomainList>),
+    Seniority(Vec<Seniority>),
+    JobFunction(Vec<JobFunction>),
+    BudgetRole(Vec<BudgetRole>),
+    Timeframe(i64, i64, Option<i64>),
+    NoPurchasePlan,
+    Intent(Intents, Option<i64>),
+    SpamSignals(bool),
     Any(Vec<Matcher>),
 }
 
@@ -68,6 +78,20 @@ impl Matcher {
                 Matcher::Answer(*field, GlobSet::new(&keys), days(within_days))
             }
             Condition::Activity { kinds, within_days } => Matcher::Activity(kinds.clone(), days(within_days)),
+            Condition::EmailList(l) => Matcher::EmailList(l.clone()),
+            Condition::Seniority(s) => Matcher::Seniority(s.clone()),
+            Condition::JobFunction(f) => Matcher::JobFunction(f.clone()),
+            Condition::BudgetRole(b) => Matcher::BudgetRole(b.clone()),
+            Condition::Timeframe { min_days, max_days, within_days } => Matcher::Timeframe(
+                i64::from(min_days.unwrap_or(0)) * 86_400,
+                i64::from(*max_days) * 86_400,
+                days(within_days),
+            ),
+            Condition::NoPurchasePlan {} => Matcher::NoPurchasePlan,
+            Condition::Intent { any, within_days } => {
+                Matcher::Intent(any.iter().copied().collect(), days(within_days))
+            }
+            Condition::SpamSignals(on) => Matcher::SpamSignals(*on),
             Condition::Any(inner) => Matcher::Any(inner.iter().map(Matcher::compile).collect()),
         }
     }
@@ -85,6 +109,7 @@ impl Matcher {
                 }
             }
         };
+        let facts = &lead.lead.facts;
         match self {
             Matcher::JobTitle(k) => flag(k.found_in(&lead.job_title)),
             Matcher::Message(k) => flag(k.found_in(&lead.message)),
@@ -117,6 +142,22 @@ impl Matcher {
                     None => Holds::No,
                 }
             }
+            Matcher::EmailList(lists) => flag(lists.iter().any(|l| l.contains(lead.domain))),
+            Matcher::Seniority(s) => flag(facts.seniority.is_some_and(|x| s.contains(&x))),
+            Matcher::JobFunction(f) => flag(facts.function.is_some_and(|x| f.contains(&x))),
+            Matcher::BudgetRole(b) => flag(facts.budget_role.is_some_and(|x| b.contains(&x))),
+            Matcher::Timeframe(min, max, w) => match (facts.timeframe, facts.timeframe_said_at) {
+                (Some(Timeframe::By { at }), Some(said)) if (*min..=*max).contains(&(at - said.unix())) => {
+                    window(said, *w)
+                }
+                _ => Holds::No,
+            },
+            Matcher::NoPurchasePlan => flag(facts.timeframe == Some(Timeframe::NoPlan)),
+            Matcher::Intent(any, w) => match facts.message_at {
+                Some(at) if facts.intents.intersects(*any) => window(at, *w),
+                _ => Holds::No,
+            },
+            Matcher::SpamSignals(on) => flag(facts.spam_signals == *on),
             Matcher::Any(inner) => inner.iter().fold(Holds::No, |acc, m| acc.either(m.holds(lead, now))),
         }
     }

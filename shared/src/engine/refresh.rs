@@ -80,6 +80,7 @@ pub fn changed(before: &Lead, after: &Lead) -> bool {
         l.score.as_ref().map(|s| (s.total, s.mql, s.grade, s.disqualification.clone(), s.sla_version.clone()))
     };
     before.stage != after.stage
+        || before.facts != after.facts
         || before.history.len() != after.history.len()
         || before.due_at != after.due_at
         || before.sla_breached_at != after.sla_breached_at

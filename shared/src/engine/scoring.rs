@@ -8,6 +8,7 @@ use super::matcher::{Facts, Holds, Matcher};
 
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{Activity, Lead};
+use crate::domain::reading::Reader;
 pub use crate::domain::score::{
     sum_by_dimension, Contribution, Dimension, Disqualification, Engagement, Grade, Score,
 };
@@ -56,6 +57,7 @@ pub struct Scorer {
     groups: usize,
     disqualifiers: Vec<(String, DisqualificationReason, Matcher)>,
     half_life_seconds: f64,
+    reader: Reader,
 }
 
 /// The reason recorded when scoring moves a lead into `mql`.
@@ -100,12 +102,18 @@ impl Scorer {
             groups: group_ids.len(),
             rules,
             disqualifiers,
+            reader: Reader::new(&sla.vocabulary),
             sla,
         }
     }
 
     pub fn sla(&self) -> &Sla {
         &self.sla
+    }
+
+    /// The SLA's vocabulary, compiled: reads text into facts at intake.
+    pub fn reader(&self) -> &Reader {
+        &self.reader
     }
 
     /// Records an activity on the lead and adds its engagement points.

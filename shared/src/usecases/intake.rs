@@ -103,6 +103,7 @@ fn merge(scorer: &Scorer, lead: &mut Lead, s: &Submission) {
     lead.merge_profile(s.profile.clone());
     lead.merge_answers(s.answers.clone());
     lead.merge_attributes(s.attributes.clone());
+    scorer.read_facts(lead);
     let kind = s.activity.clone().unwrap_or_else(|| FORM_SUBMISSION.to_owned());
     scorer.record_activity(lead, Activity { kind, at: s.received_at, source: s.source.clone() });
     if let Some(key) = &s.delivery_key {

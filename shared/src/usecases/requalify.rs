@@ -50,6 +50,10 @@ pub async fn rescore_one<S: LeadStore>(
         let Some(before) = current else { return Ok(Step::Done((last.clone(), None))) };
         last = before.clone();
         let mut next = before.clone();
+        // Only a new vocabulary (a full re-score after an SLA change) reads text again.
+        if scorer.facts_stale(&next) {
+            scorer.read_facts(&mut next);
+        }
         scorer.refresh(&mut next, now).map_err(|e| StoreError::Internal(e.to_string()))?;
         if !changed(&before, &next) {
             return Ok(Step::Done((before, None)));

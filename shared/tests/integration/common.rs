@@ -56,6 +56,8 @@ impl Persona {
             message: answer(self.message),
         });
         lead.merge_attributes(self.attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        // As intake does: the text is read into facts once.
+        scorer.read_facts(&mut lead);
         for (kind, days_ago) in &self.activities {
             scorer.record_activity(
                 &mut lead,

@@ -3,6 +3,7 @@
 //! document. One area: `cargo test -p leadflow --test integration personas`.
 
 mod common;
+mod corpus;
 mod personas;
 mod properties;
 mod retention;

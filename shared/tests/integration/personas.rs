@@ -73,7 +73,7 @@ fn cases() -> Vec<Case> {
             true,
             None,
             Some(Grade::A),
-            &["+fit.position.c_level", "+need.message", "+need.request"],
+            &["+fit.position.c_level", "+need.stated", "+need.request"],
         ),
         case(
             "Porsche: strong interest, no budget authority",
@@ -115,7 +115,7 @@ fn cases() -> Vec<Case> {
             false,
             None,
             None,
-            &["+readiness.just_looking", "+authority.position.head"],
+            &["+readiness.no_plan", "+authority.position.head"],
         ),
         case(
             "applicant by inquiry type, even with a C-level title",
@@ -284,7 +284,7 @@ fn cases() -> Vec<Case> {
             false,
             None,
             None,
-            &["+readiness.just_looking"],
+            &["+readiness.no_plan"],
         ),
         case(
             "free-mail CEO: a penalty, not a disqualifier",

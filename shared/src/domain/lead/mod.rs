@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::clock::Timestamp;
 use crate::domain::identity::LeadId;
+use crate::domain::reading::Facts;
 use crate::domain::score::{Engagement, Score};
 use crate::domain::stage::{check_transition, IllegalTransition, Stage, Transition, Trigger};
 use crate::domain::vocabulary::{Actor, Note, OpportunityId, Owner, ReasonCode};
@@ -42,6 +43,9 @@ pub struct Lead {
     pub profile: Profile,
     #[serde(default)]
     pub answers: Answers,
+    /// What reading the job title, the answers and the message found (at intake).
+    #[serde(default)]
+    pub facts: Facts,
     /// Form fields Leadflow has no meaning for, kept as given (bounded).
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
@@ -108,6 +112,7 @@ impl Lead {
             source: source.to_owned(),
             profile,
             answers: Answers::default(),
+            facts: Facts::default(),
             attributes: BTreeMap::new(),
             activities: Vec::new(),
             last_activity: BTreeMap::new(),

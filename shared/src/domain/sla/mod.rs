@@ -9,12 +9,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::reading::Vocabulary;
 use crate::domain::stage::Stage;
 
+mod condition;
+
+use condition::{check_condition, has_window};
+pub use condition::{AnswerField, Condition};
+
 /// The SLA Leadflow ships with: the article's qualification rules, German and English.
-pub const DEFAULT_SLA_JSON: &str = include_str!("../../sla/default.json");
+pub const DEFAULT_SLA_JSON: &str = include_str!("../../../sla/default.json");
 /// The JSON Schema of SLA documents, as committed.
-pub const SLA_SCHEMA_JSON: &str = include_str!("../../sla/sla.schema.json");
+pub const SLA_SCHEMA_JSON: &str = include_str!("../../../sla/sla.schema.json");
 
 /// A sales–marketing service level agreement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -45,6 +51,10 @@ pub struct Sla {
     pub mql: MqlRule,
     pub response: ResponseTimes,
     pub retention: Retention,
+    /// The phrase tables that read job titles, answers and messages into facts
+    /// (`shared/sla/vocabulary.json` when absent).
+    #[serde(default = "Vocabulary::default_data")]
+    pub vocabulary: Vocabulary,
 }
 
 /// A name in German and English.
@@ -75,61 +85,6 @@ pub struct Rule {
     pub group: Option<String>,
     pub points: i32,
     pub when: Condition,
-}
-
-/// What a rule looks at. Text comparisons ignore case; keywords match whole words and
-/// may use `*` (`*leiter*`); domain and value patterns may use `*` (`*.edu`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Condition {
-    /// Any keyword in the job title.
-    JobTitle(Vec<String>),
-    /// Any keyword in the latest message.
-    Message(Vec<String>),
-    /// Any keyword in the company name.
-    Company(Vec<String>),
-    /// Any keyword in the industry.
-    Industry(Vec<String>),
-    /// Country code (ISO 3166-1 alpha-2) is one of these.
-    Country(Vec<String>),
-    /// Company size within bounds (inclusive); unknown size never matches.
-    CompanySize {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        min: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max: Option<u32>,
-    },
-    /// The email's domain matches a pattern.
-    EmailDomain(Vec<String>),
-    /// The email's local part (before `@`) matches a pattern.
-    EmailLocal(Vec<String>),
-    /// Any of these form fields was filled in (honeypots).
-    Filled(Vec<String>),
-    /// A form answer is one of these values (compared as lower-case words joined by `_`).
-    Answer {
-        field: AnswerField,
-        values: Vec<String>,
-        /// Counts only while the answer is at most this many days old.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        within_days: Option<u32>,
-    },
-    /// The person did one of these activities.
-    Activity {
-        kinds: Vec<String>,
-        /// Counts only while the latest such activity is at most this many days old.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        within_days: Option<u32>,
-    },
-    /// Holds if any of the inner conditions holds.
-    Any(Vec<Condition>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerField {
-    PurchaseTimeframe,
-    BudgetRole,
-    InquiryType,
 }
 
 /// Engagement: points per activity, decaying with a half-life (closed form).
@@ -322,63 +277,5 @@ impl Sla {
             ("authority", &self.authority),
             ("readiness", &self.readiness),
         ]
-    }
-}
-
-fn has_window(c: &Condition) -> bool {
-    match c {
-        Condition::Answer { within_days, .. } | Condition::Activity { within_days, .. } => {
-            within_days.is_some()
-        }
-        Condition::Any(inner) => inner.iter().any(has_window),
-        _ => false,
-    }
-}
-
-fn check_condition(c: &Condition, path: &str) -> Result<(), SlaError> {
-    let non_empty = |list: &Vec<String>, what: &str| {
-        if list.is_empty() || list.iter().any(|s| s.trim().is_empty()) {
-            Err(SlaError::at(format!("{path}.{what}"), "needs at least one value and no empty ones"))
-        } else {
-            Ok(())
-        }
-    };
-    match c {
-        Condition::JobTitle(l) => non_empty(l, "job_title"),
-        Condition::Message(l) => non_empty(l, "message"),
-        Condition::Company(l) => non_empty(l, "company"),
-        Condition::Industry(l) => non_empty(l, "industry"),
-        Condition::Country(l) => non_empty(l, "country"),
-        Condition::EmailDomain(l) => non_empty(l, "email_domain"),
-        Condition::EmailLocal(l) => non_empty(l, "email_local"),
-        Condition::Filled(l) => non_empty(l, "filled"),
-        Condition::Answer { values, within_days, .. } => {
-            non_empty(values, "answer.values")?;
-            check_window(*within_days, &format!("{path}.answer.within_days"))
-        }
-        Condition::Activity { kinds, within_days } => {
-            non_empty(kinds, "activity.kinds")?;
-            check_window(*within_days, &format!("{path}.activity.within_days"))
-        }
-        Condition::CompanySize { min, max } => match (min, max) {
-            (None, None) => Err(SlaError::at(format!("{path}.company_size"), "needs `min`, `max` or both")),
-            (Some(lo), Some(hi)) if lo > hi => {
-                Err(SlaError::at(format!("{path}.company_size"), "`min` is above `max`"))
-            }
-            _ => Ok(()),
-        },
-        Condition::Any(inner) => {
-            if inner.is_empty() {
-                return Err(SlaError::at(format!("{path}.any"), "needs at least one condition"));
-            }
-            inner.iter().enumerate().try_for_each(|(i, c)| check_condition(c, &format!("{path}.any[{i}]")))
-        }
-    }
-}
-
-fn check_window(days: Option<u32>, path: &str) -> Result<(), SlaError> {
-    match days {
-        Some(0) => Err(SlaError::at(path, "must be at least one day")),
-        _ => Ok(()),
     }
 }
