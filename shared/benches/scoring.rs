@@ -48,6 +48,8 @@ fn leads(scorer: &Scorer) -> Vec<Lead> {
                 }),
                 ..Answers::default()
             });
+            // As intake does: the text is read into facts once; scoring reads only facts.
+            scorer.read_facts(&mut lead);
             for k in 0..(i % 6) {
                 scorer.record_activity(
                     &mut lead,
@@ -80,6 +82,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for lead in &leads {
                 black_box(scorer.score(black_box(lead), now));
+            }
+        })
+    });
+    group.bench_function("read_facts_default_vocabulary", |b| {
+        b.iter(|| {
+            for lead in &leads {
+                let mut lead = lead.clone();
+                scorer.read_facts(&mut lead);
+                black_box(lead);
             }
         })
     });

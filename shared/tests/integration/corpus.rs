@@ -18,6 +18,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 const CORPUS: &str = include_str!("../data/corpus.jsonl");
+const HOLDOUT: &str = include_str!("../data/holdout.jsonl");
+/// The second set's floor: the same as the corpus's since its misses were fixed.
+const HOLDOUT_FLOOR: f64 = 0.95;
 /// The instant the corpus was written for ("Q1 2027" is a few months ahead).
 const AT: &str = "2026-11-20T10:00:00Z";
 
@@ -107,14 +110,21 @@ fn outcome(lead: &Lead) -> String {
     }
 }
 
-#[tokio::test]
-async fn the_default_sla_judges_the_corpus_like_the_article() {
-    let cases: Vec<Case> = CORPUS
+/// How the default SLA judged a labelled set: the printed report and the rates.
+struct Verdict {
+    report: String,
+    mql: (f64, f64),
+    disqualified_recall: f64,
+    right_reason: f64,
+    non_buyer_mqls: u32,
+}
+
+async fn evaluate(corpus: &str) -> Verdict {
+    let cases: Vec<Case> = corpus
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("corpus line {l}: {e}")))
         .collect();
-    assert!(cases.len() >= 200, "the corpus holds {} cases", cases.len());
     let scorer = Scorer::new(Sla::default_sla());
     let key = IdKey::new("corpus-key-0123456789").unwrap();
     let store = InMemoryStore::new();
@@ -175,9 +185,35 @@ async fn the_default_sla_judges_the_corpus_like_the_article() {
         println!("  {m}");
     }
     let non_buyer_mqls = count(&|e, g| e.starts_with("disqualified") && g == "mql");
-    assert_eq!(non_buyer_mqls, 0, "a non-buyer became an MQL{report}");
-    assert!(rates["mql"].1 >= 0.95, "MQL recall below 95 %{report}");
-    assert!(rates["mql"].0 >= 0.95, "MQL precision below 95 %{report}");
-    assert!(rates["disqualified"].1 >= 0.90, "disqualification recall below 90 %{report}");
-    assert!(right_reason >= 0.90, "disqualifications with the right reason below 90 %{report}");
+    Verdict {
+        report,
+        mql: rates["mql"],
+        disqualified_recall: rates["disqualified"].1,
+        right_reason,
+        non_buyer_mqls,
+    }
+}
+
+#[tokio::test]
+async fn the_default_sla_judges_the_corpus_like_the_article() {
+    assert!(CORPUS.lines().count() >= 200, "the corpus holds {} cases", CORPUS.lines().count());
+    let v = evaluate(CORPUS).await;
+    let report = &v.report;
+    assert_eq!(v.non_buyer_mqls, 0, "a non-buyer became an MQL{report}");
+    assert!(v.mql.1 >= 0.95, "MQL recall below 95 %{report}");
+    assert!(v.mql.0 >= 0.95, "MQL precision below 95 %{report}");
+    assert!(v.disqualified_recall >= 0.90, "disqualification recall below 90 %{report}");
+    assert!(v.right_reason >= 0.90, "disqualifications with the right reason below 90 %{report}");
+}
+
+/// A second set, written later by another author who saw neither the rules nor the
+/// corpus. Its first, blind run measured how the judgement generalises (README); the
+/// general gaps it showed were then fixed, so it is a floor now too.
+#[tokio::test]
+async fn the_default_sla_judges_the_held_out_set() {
+    let v = evaluate(HOLDOUT).await;
+    let report = &v.report;
+    assert_eq!(v.non_buyer_mqls, 0, "a non-buyer became an MQL{report}");
+    assert!(v.mql.1 >= HOLDOUT_FLOOR, "MQL recall below the held-out floor{report}");
+    assert!(v.mql.0 >= HOLDOUT_FLOOR, "MQL precision below the held-out floor{report}");
 }

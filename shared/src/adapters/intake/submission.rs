@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::fields::{canonical, Fields, FormError};
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{
-    email_domain, normalise_country, normalise_email, normalise_text, parse_company_size, truncate_chars,
-    Answer, Answers, Profile, MAX_MESSAGE_LEN,
+    email_domain, normalise_country, normalise_email, normalise_multiline, normalise_text,
+    parse_company_size, truncate_chars, Answer, Answers, Profile, MAX_MESSAGE_LEN,
 };
 use crate::domain::vocabulary::ConsentStatement;
 use crate::usecases::intake::Submission;
@@ -98,7 +98,10 @@ pub fn submission(
         inquiry_type: answer(bounded("inquiry_type", take("inquiry_type"), 100)?),
         // A long message is kept, cut to what scoring reads: a lead is never refused for it.
         message: answer(
-            take("message").as_deref().and_then(normalise_text).map(|m| truncate_chars(&m, MAX_MESSAGE_LEN)),
+            take("message")
+                .as_deref()
+                .and_then(normalise_multiline)
+                .map(|m| truncate_chars(&m, MAX_MESSAGE_LEN)),
         ),
     };
     let profile = Profile {

@@ -15,8 +15,8 @@ mod normalise;
 mod parts;
 
 pub use normalise::{
-    email_domain, normalise_country, normalise_email, normalise_text, parse_company_size, truncate_chars,
-    InvalidEmail,
+    email_domain, normalise_country, normalise_email, normalise_multiline, normalise_text,
+    parse_company_size, truncate_chars, InvalidEmail,
 };
 pub use parts::{
     Activity, Answer, Answers, Confirmation, Consent, Delivery, FunnelMark, Objection, Profile,

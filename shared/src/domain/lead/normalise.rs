@@ -66,6 +66,14 @@ pub fn normalise_text(raw: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// Like [`normalise_text`], but keeps the line breaks between non-empty lines: a
+/// message's signature ("Leitung Vertrieb") stays on its own line. Other control
+/// characters go with the white space.
+pub fn normalise_multiline(raw: &str) -> Option<String> {
+    let lines: Vec<String> = raw.lines().filter_map(normalise_text).collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 /// Reads a company size as forms give it: `250`, `50-199`, `1.000+`, `10 bis 49`,
 /// `1000 employees`: the lower bound of a range. `None` if it holds no number.
 pub fn parse_company_size(raw: &str) -> Option<u32> {
@@ -154,6 +162,12 @@ mod tests {
         // NFD input (u + combining diaeresis) becomes the composed form.
         assert_eq!(normalise_text("Ju\u{308}rgen").as_deref(), Some("Jürgen"));
         assert_eq!(normalise_text("   "), None);
+        assert_eq!(
+            normalise_multiline("Bitte Angebot.\r\n\r\n  ppa. Thomas   Reindl \nLeitung Vertrieb\n")
+                .as_deref(),
+            Some("Bitte Angebot.\nppa. Thomas Reindl\nLeitung Vertrieb")
+        );
+        assert_eq!(normalise_multiline(" \n \n"), None);
     }
 
     #[test]

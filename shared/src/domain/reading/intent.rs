@@ -34,10 +34,13 @@ pub enum Intent {
     StudentWork,
     Competitor,
     Spam,
+    /// They state their part in the purchase in the message: "I'll be making the vendor
+    /// recommendation", "ich verantworte das Vergabeverfahren", "MD here".
+    BuyingRole,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 15] = [
+    pub const ALL: [Intent; 16] = [
         Intent::Quote,
         Intent::Proposal,
         Intent::Callback,
@@ -53,6 +56,7 @@ impl Intent {
         Intent::StudentWork,
         Intent::Competitor,
         Intent::Spam,
+        Intent::BuyingRole,
     ];
 
     fn bit(self) -> u32 {
@@ -71,12 +75,15 @@ impl Intent {
 
     /// Not a buyer at all: application, press, student_work, competitor, spam.
     pub fn is_non_buyer(self) -> bool {
-        !self.is_positive() && !self.is_negative()
+        matches!(
+            self,
+            Intent::Application | Intent::Press | Intent::StudentWork | Intent::Competitor | Intent::Spam
+        )
     }
 
     /// The snake_case name, as in JSON.
     pub fn name(self) -> &'static str {
-        const NAMES: [&str; 15] = [
+        const NAMES: [&str; 16] = [
             "quote",
             "proposal",
             "callback",
@@ -92,6 +99,7 @@ impl Intent {
             "student_work",
             "competitor",
             "spam",
+            "buying_role",
         ];
         NAMES[self as usize]
     }
