@@ -35,9 +35,8 @@ impl Scorer {
             function: title.function,
             budget_role,
             timeframe: timeframe.map(|(t, _)| t),
-            timeframe_said_at: timeframe.map(|(_, at)| at),
+            timeframe_in_message: timeframe.is_some_and(|(_, at)| Some(at) != from_answer.map(|(_, a)| a)),
             intents: message.map(|m| reader.intents(&m.value)).unwrap_or_default(),
-            message_at: message.map(|m| m.at),
             spam_signals: message
                 .is_some_and(|m| reader.spam_signals(&m.value).looks_like_spam(reader.spam_thresholds())),
         };

@@ -146,14 +146,14 @@ impl Matcher {
             Matcher::Seniority(s) => flag(facts.seniority.is_some_and(|x| s.contains(&x))),
             Matcher::JobFunction(f) => flag(facts.function.is_some_and(|x| f.contains(&x))),
             Matcher::BudgetRole(b) => flag(facts.budget_role.is_some_and(|x| b.contains(&x))),
-            Matcher::Timeframe(min, max, w) => match (facts.timeframe, facts.timeframe_said_at) {
+            Matcher::Timeframe(min, max, w) => match (facts.timeframe, lead.timeframe_said_at()) {
                 (Some(Timeframe::By { at }), Some(said)) if (*min..=*max).contains(&(at - said.unix())) => {
                     window(said, *w)
                 }
                 _ => Holds::No,
             },
             Matcher::NoPurchasePlan => flag(facts.timeframe == Some(Timeframe::NoPlan)),
-            Matcher::Intent(any, w) => match facts.message_at {
+            Matcher::Intent(any, w) => match lead.lead.answers.message.as_ref().map(|m| m.at) {
                 Some(at) if facts.intents.intersects(*any) => window(at, *w),
                 _ => Holds::No,
             },
@@ -174,6 +174,15 @@ pub(crate) struct Facts<'a> {
     company_size: Option<u32>,
     domain: &'a str,
     local: &'a str,
+}
+
+impl Facts<'_> {
+    /// When the timeframe in the facts was said: its answer's time.
+    fn timeframe_said_at(&self) -> Option<Timestamp> {
+        let a = &self.lead.answers;
+        let answer = if self.lead.facts.timeframe_in_message { &a.message } else { &a.purchase_timeframe };
+        answer.as_ref().map(|a| a.at)
+    }
 }
 
 impl<'a> Facts<'a> {

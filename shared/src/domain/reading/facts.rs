@@ -6,7 +6,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{BudgetRole, Intents, JobFunction, Seniority, Timeframe};
-use crate::domain::clock::Timestamp;
 
 fn no_intents(i: &Intents) -> bool {
     i.is_empty()
@@ -26,15 +25,13 @@ pub struct Facts {
     /// By when they intend to buy (from the timeframe answer, else the message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeframe: Option<Timeframe>,
-    /// When they said it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeframe_said_at: Option<Timestamp>,
+    /// The timeframe came from the message, not the answer (when it was said is that
+    /// answer's time: the item does not store it twice).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timeframe_in_message: bool,
     /// What the latest message asks for or says (quote, call-back, no project, ...).
     #[serde(default, skip_serializing_if = "no_intents")]
     pub intents: Intents,
-    /// When the latest message was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_at: Option<Timestamp>,
     /// The latest message looks like spam (shouting, links, `!!!`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub spam_signals: bool,
