@@ -93,7 +93,7 @@ fn app<S>(store: S, auth: Auth) -> Result<App<S>, String> {
         Ok(_) => config::sources().map_err(|e| e.to_string())?,
         Err(_) => {
             let mut sources = Sources::default();
-            sources.insert("web", Source { scheme: Scheme::Unsigned, secret: None });
+            sources.insert("web", Source::new(Scheme::Unsigned, None));
             sources
         }
     };

@@ -51,7 +51,7 @@ fn serves_on_loopback_and_says_how_it_is_configured() {
 
     let response =
         post(&addr, "/intake/web", r#"{"email":"anna@nordwind-logistik.de","activity":"webinar"}"#);
-    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
     let response = post(&addr, "/intake/typeform", r#"{"email":"anna@nordwind-logistik.de"}"#);
     assert!(response.starts_with("HTTP/1.1 404") && response.contains("unknown-source"), "{response}");
 }

@@ -117,6 +117,24 @@ pub async fn all_leads<S: leadflow::store::LeadStore>(store: &S) -> Vec<Lead> {
 }
 
 /// A raw DynamoDB item, attribute by attribute.
+pub fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    fn value(v: &V) -> usize {
+        match v {
+            V::S(s) => s.len(),
+            V::N(n) => n.len(),
+            V::Bool(_) | V::Null(_) => 1,
+            V::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            V::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+            V::Ss(s) => s.iter().map(String::len).sum(),
+            V::Ns(s) => s.iter().map(String::len).sum(),
+            V::B(b) => b.as_ref().len(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
 pub type RawItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// The lead's item as DynamoDB holds it, read past the store.
@@ -185,11 +203,11 @@ pub mod http {
 
     pub fn sources() -> Sources {
         let mut s = Sources::default();
-        s.insert("web", Source { scheme: Scheme::Unsigned, secret: None });
-        s.insert("partner", Source { scheme: Scheme::Generic, secret: Some(GENERIC_SECRET.into()) });
-        s.insert("typeform", Source { scheme: Scheme::Typeform, secret: Some(TYPEFORM_SECRET.into()) });
-        s.insert("hubspot", Source { scheme: Scheme::HubSpotV3, secret: Some(HUBSPOT_SECRET.into()) });
-        s.insert("webflow", Source { scheme: Scheme::Webflow, secret: Some(WEBFLOW_SECRET.into()) });
+        s.insert("web", Source::new(Scheme::Unsigned, None));
+        s.insert("partner", Source::new(Scheme::Generic, Some(GENERIC_SECRET.into())));
+        s.insert("typeform", Source::new(Scheme::Typeform, Some(TYPEFORM_SECRET.into())));
+        s.insert("hubspot", Source::new(Scheme::HubSpotV3, Some(HUBSPOT_SECRET.into())));
+        s.insert("webflow", Source::new(Scheme::Webflow, Some(WEBFLOW_SECRET.into())));
         s
     }
 
@@ -204,6 +222,14 @@ pub mod http {
             clock: Arc::new(ManualClock::at(NOW)),
             retry: RetryPolicy::default(),
         }
+    }
+
+    /// The lead as sales sees it (`GET /leads/{id}`), read from the app's store: the
+    /// public intake's answer holds only the lead id.
+    pub async fn lead_view<S: leadflow::store::LeadStore>(app: &App<S>, id: &str) -> Value {
+        let id = leadflow::LeadId::parse(id).unwrap_or_else(|| panic!("`{id}` is not a lead id"));
+        let lead = app.store.get(&id).await.unwrap().unwrap_or_else(|| panic!("no lead {id}"));
+        serde_json::to_value(leadflow::http::view::LeadView::of(&lead, &app.scorer, true)).unwrap()
     }
 
     /// A request as API Gateway hands it over: query parameters parsed, and (with

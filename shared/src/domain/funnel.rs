@@ -126,7 +126,7 @@ impl Tally {
 
 /// How many funnel events the lead has: its creation and each history entry.
 pub fn event_count(lead: &Lead) -> u32 {
-    1 + lead.history.len() as u32
+    1 + lead.history_folded + lead.history.len() as u32
 }
 
 /// The lead's funnel events not counted yet (after `lead.funnel_mark`), by bucket.
@@ -137,7 +137,15 @@ pub fn pending(lead: &Lead) -> Vec<(Bucket, Tally)> {
     if mark == 0 {
         *out.entry(bucket(lead.created_at)).or_default().entered.entry(Stage::Unqualified).or_default() += 1;
     }
-    for (i, t) in lead.history.iter().enumerate().skip(mark.saturating_sub(1)) {
+    // Folded moves were counted when they happened (a write adds at most a few moves).
+    let first = mark.saturating_sub(1).saturating_sub(lead.history_folded as usize);
+    for (i, t) in lead.history.iter().enumerate().skip(first) {
+        // A person flipping answers cannot inflate the waterfall: a lead enters a stage at
+        // most once a day as far as the funnel counts.
+        let day = Day::of(t.at);
+        if lead.history[..i].iter().any(|h| h.to == t.to && Day::of(h.at) == day) {
+            continue;
+        }
         let tally = out.entry(bucket(t.at)).or_default();
         match t.to {
             // Back to unqualified is not a new lead: the top of the funnel counts creations.
@@ -316,6 +324,56 @@ mod tests {
         assert_eq!(all.entered.get(&Stage::Unqualified), None);
         assert_eq!(all.velocity[&Stage::Sql], vec![49 * 3600]);
         assert_eq!(all.left[&(Stage::Nurture, "sla_expired".to_owned())], 1);
+    }
+
+    #[test]
+    fn flipping_answers_neither_grows_the_lead_nor_inflates_the_waterfall() {
+        let mut l = lead();
+        let at = |m: i64| Timestamp::from_unix(T + m * 60);
+        // 400 flips on one day, written (and counted) after each, as intake does.
+        let mut total = Tally::default();
+        for i in 0..400 {
+            let (to, reason) =
+                if i % 2 == 0 { (Stage::Mql, "mql_rule_met") } else { (Stage::Disqualified, "applicant") };
+            if to == Stage::Mql && l.stage == Stage::Disqualified {
+                l.move_to(
+                    Stage::Unqualified,
+                    Trigger::Scoring,
+                    "scoring",
+                    "disqualifier_no_longer_holds",
+                    None,
+                    at(i),
+                )
+                .unwrap();
+            }
+            l.move_to(to, Trigger::Scoring, "scoring", reason, None, at(i)).unwrap();
+            for (_, t) in pending(&l) {
+                total.add(&t);
+            }
+            l.funnel_mark = crate::domain::lead::FunnelMark(event_count(&l));
+        }
+        assert_eq!(l.history.len(), crate::domain::lead::MAX_HISTORY);
+        // 1 + 200 flips out + 199 flips back in two moves each.
+        assert_eq!(l.history_folded as usize + l.history.len(), 599, "every move is accounted for");
+        assert_eq!(total.entered[&Stage::Unqualified], 1);
+        assert_eq!(total.entered[&Stage::Mql], 1, "one MQL a day, however often it flips");
+        assert_eq!(total.entered[&Stage::Disqualified], 1);
+        assert_eq!(total.left[&(Stage::Disqualified, "applicant".to_owned())], 1);
+        // The next day counts again.
+        let next_day = Timestamp::from_unix(T + 86_400);
+        l.move_to(
+            Stage::Unqualified,
+            Trigger::Scoring,
+            "scoring",
+            "disqualifier_no_longer_holds",
+            None,
+            next_day,
+        )
+        .unwrap();
+        l.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, next_day).unwrap();
+        let next: Vec<_> = pending(&l);
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].1.entered[&Stage::Mql], 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::domain::clock::Timestamp;
+use crate::domain::funnel::event_count;
 use crate::domain::lead::Lead;
 use crate::engine::refresh::changed;
 use crate::engine::scoring::Scorer;
@@ -30,6 +31,23 @@ pub struct RunReport {
     pub breaches: u64,
     /// Lost races, re-read and retried.
     pub conflicts: u64,
+    /// Leads that could not be read or written (logged as `requalify_failed` with the
+    /// lead id; the run went on with everyone else).
+    pub failed: u64,
+}
+
+/// Counts and logs a lead that could not be requalified, and goes on: one broken lead
+/// stops nobody else. When the store itself is unavailable the run stops instead, so
+/// the schedule retries it.
+fn isolate(failed: &mut u64, id: &str, e: StoreError) -> Result<(), StoreError> {
+    match e {
+        StoreError::Unavailable(_) => Err(e),
+        e => {
+            *failed += 1;
+            tracing::error!(lead = %id, error = %e, "requalify_failed");
+            Ok(())
+        }
+    }
 }
 
 /// Re-scores one lead as of `now` and writes it if its state changed, re-reading and
@@ -68,7 +86,7 @@ pub async fn rescore_one<S: LeadStore>(
     match result {
         Ok((stored, Some(before))) => {
             report.written += 1;
-            report.transitions += (stored.history.len() - before.history.len()) as u64;
+            report.transitions += u64::from(event_count(&stored).saturating_sub(event_count(&before)));
             report.breaches +=
                 u64::from(stored.sla_breached_at.is_some() && before.sla_breached_at.is_none());
             Ok(stored)
@@ -89,9 +107,16 @@ pub async fn run_due<S: LeadStore>(
     let mut cursor: Option<String> = None;
     loop {
         let page = store.due(now, PAGE, cursor.as_deref()).await?;
+        for id in &page.unreadable {
+            report.read += 1;
+            isolate(&mut report.failed, id, StoreError::Internal("the item is not a readable lead".into()))?;
+        }
         for lead in page.leads {
             report.read += 1;
-            rescore_one(store, scorer, lead, now, &mut report).await?;
+            let id = lead.id.clone();
+            if let Err(e) = rescore_one(store, scorer, lead, now, &mut report).await {
+                isolate(&mut report.failed, id.as_str(), e)?;
+            }
         }
         match page.cursor {
             Some(c) => cursor = Some(c),
@@ -103,6 +128,7 @@ pub async fn run_due<S: LeadStore>(
         written = report.written,
         transitions = report.transitions,
         breaches = report.breaches,
+        failed = report.failed,
         "requalification run"
     );
     Ok(report)
@@ -115,6 +141,8 @@ pub struct RescoreReport {
     pub segments: u32,
     pub visited: u64,
     pub rescored: u64,
+    /// Leads that could not be re-scored (logged as `requalify_failed`).
+    pub failed: u64,
     pub done: bool,
 }
 
@@ -136,9 +164,10 @@ pub async fn rescore_all<S: LeadStore>(
     let results = futures_util::future::join_all(tasks).await;
     let mut report = RescoreReport { sla_version: version, segments, done: true, ..RescoreReport::default() };
     for r in results {
-        let (visited, rescored, done) = r?;
+        let (visited, rescored, failed, done) = r?;
         report.visited += visited;
         report.rescored += rescored;
+        report.failed += failed;
         report.done &= done;
     }
     tracing::info!(visited = report.visited, rescored = report.rescored, done = report.done, "full re-score");
@@ -152,7 +181,7 @@ async fn rescore_segment<S: LeadStore>(
     (segment, segments): (u32, u32),
     page_size: usize,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(u64, u64, bool), StoreError> {
+) -> Result<(u64, u64, u64, bool), StoreError> {
     let version = &scorer.sla().version;
     let key = format!("rescore:{version}:{segments}:{segment}");
     let mut checkpoint = store.get_checkpoint(&key).await?.unwrap_or(Checkpoint {
@@ -162,23 +191,30 @@ async fn rescore_segment<S: LeadStore>(
         visited: 0,
         version: 0,
     });
-    let (mut visited, mut rescored) = (0, 0);
+    let (mut visited, mut rescored, mut failed) = (0, 0, 0);
     while !checkpoint.done && !stop() {
         let page = store.scan(segment, segments, page_size, checkpoint.cursor.as_deref()).await?;
-        checkpoint.visited += page.leads.len() as u64;
+        checkpoint.visited += (page.leads.len() + page.unreadable.len()) as u64;
+        for id in &page.unreadable {
+            visited += 1;
+            isolate(&mut failed, id, StoreError::Internal("the item is not a readable lead".into()))?;
+        }
         for lead in page.leads {
             visited += 1;
             if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
                 continue;
             }
+            let id = lead.id.clone();
             let mut report = RunReport::default();
-            rescore_one(store, scorer, lead, now, &mut report).await?;
-            rescored += report.written;
+            match rescore_one(store, scorer, lead, now, &mut report).await {
+                Ok(_) => rescored += report.written,
+                Err(e) => isolate(&mut failed, id.as_str(), e)?,
+            }
         }
         checkpoint.done = page.cursor.is_none();
         checkpoint.cursor = page.cursor;
         checkpoint.version += 1;
         store.put_checkpoint(&checkpoint).await?;
     }
-    Ok((visited, rescored, checkpoint.done))
+    Ok((visited, rescored, failed, checkpoint.done))
 }

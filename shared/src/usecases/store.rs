@@ -28,11 +28,20 @@ pub enum StoreError {
 }
 
 /// One page of a listing and where the next one starts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Page {
     pub leads: Vec<Lead>,
     /// Opaque; `None` on the last page.
     pub cursor: Option<String>,
+    /// Ids of listed items that could not be read as leads (a broken or foreign item):
+    /// batch work counts and logs them and goes on with the rest.
+    pub unreadable: Vec<String>,
+}
+
+impl Page {
+    pub fn new(leads: Vec<Lead>, cursor: Option<String>) -> Self {
+        Self { leads, cursor, unreadable: Vec::new() }
+    }
 }
 
 /// How far a resumable job got: one per scan segment of a full re-score.

@@ -82,7 +82,8 @@ async fn judge(store: &InMemoryStore, scorer: &Scorer, key: &IdKey, case: &Case)
         let delivery = format!("{}-{n}", case.id);
         let (media, bytes) = body(&case.encoding, fields, &delivery);
         let parsed = parse(media, &bytes).unwrap_or_else(|e| panic!("{}: the body is refused: {e}", case.id));
-        let s = submission("web", parsed, None, t).unwrap_or_else(|e| panic!("{}: refused: {e}", case.id));
+        let s =
+            submission("web", parsed, None, None, t).unwrap_or_else(|e| panic!("{}: refused: {e}", case.id));
         // The schedule runs between deliveries (daily here), as it does in production.
         while clock < t {
             run_due(store, scorer, clock).await.unwrap();

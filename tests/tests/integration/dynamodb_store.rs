@@ -7,7 +7,7 @@ use leadflow::store::dynamodb::RequestCounter;
 use leadflow::store::{DynamoStore, LeadStore, StoreError};
 use leadflow::{Scorer, Sla, Stage, Timestamp};
 use leadflow_tests::{
-    client, fresh_dynamo_store_counted, id_key, lead_in, raw_item, unique_table, DynamoDbLocal,
+    client, fresh_dynamo_store_counted, id_key, item_size, lead_in, raw_item, unique_table, DynamoDbLocal,
     SubmissionBuilder,
 };
 
@@ -114,24 +114,6 @@ async fn a_typical_item_stays_well_under_4_kb() {
     let raw = raw_item(&store, &applied.lead.id).await;
     assert_eq!(raw["expires_at"].as_n().unwrap(), &expires.unix().to_string());
     assert_eq!(store.get(&applied.lead.id).await.unwrap().unwrap(), applied.lead, "the TTL reads back");
-}
-
-fn item_size(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
-    use aws_sdk_dynamodb::types::AttributeValue as V;
-    fn value(v: &V) -> usize {
-        match v {
-            V::S(s) => s.len(),
-            V::N(n) => n.len(),
-            V::Bool(_) | V::Null(_) => 1,
-            V::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
-            V::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
-            V::Ss(s) => s.iter().map(String::len).sum(),
-            V::Ns(s) => s.iter().map(String::len).sum(),
-            V::B(b) => b.as_ref().len(),
-            _ => 0,
-        }
-    }
-    item.iter().map(|(k, v)| k.len() + value(v)).sum()
 }
 
 #[tokio::test]

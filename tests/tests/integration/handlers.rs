@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use leadflow::http::{acceptance, handover, intake, Auth};
 use leadflow::store::InMemoryStore;
 use leadflow::Stage;
-use leadflow_tests::http::{app, body_json, event, problem_slug};
+use leadflow_tests::http::{app, body_json, event, lead_view, problem_slug};
 use leadflow_tests::openapi;
 use serde_json::Value;
 
@@ -27,31 +27,32 @@ async fn a_form_post_walks_to_an_accepted_lead() {
     let app = app(InMemoryStore::new(), Auth::Scopes);
 
     let r = intake::handle(&app, event("intake-json.json")).await;
-    assert_eq!(r.status(), 201, "{}", body_json(&r));
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
     let body = checked(&doc, "POST", "/intake/{source}", &r);
-    let lead = &body["lead"];
-    assert_eq!(lead["id"], ID);
+    // Content-free: the lead id and whether it was a replay, nothing else.
+    assert_eq!(body, serde_json::json!({ "lead_id": ID, "replay": false }));
+    let lead = &lead_view(&app, ID).await;
     assert_eq!(lead["stage"], "mql");
     assert_eq!(lead["grade"], "A");
-    assert!(lead.get("profile").is_none(), "intake answers carry no personal data");
     let sum: i64 =
         lead["explanation"].as_array().unwrap().iter().map(|c| c["points"].as_i64().unwrap()).sum();
     assert_eq!(sum, lead["score"]["total"].as_i64().unwrap());
     assert_eq!(lead["history"][0]["to"], "mql");
 
-    // The form tool retries the same delivery: nothing new, 200, flagged.
+    // The form tool retries the same delivery: nothing new, the same 202, flagged.
     let r = intake::handle(&app, event("intake-json.json")).await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 202);
     assert_eq!(r.headers()["idempotent-replayed"], "true");
     let body = checked(&doc, "POST", "/intake/{source}", &r);
-    assert_eq!(body["duplicate"], true);
-    assert_eq!(body["lead"]["activity_count"], 1);
+    assert_eq!(body, serde_json::json!({ "lead_id": ID, "replay": true }));
+    assert_eq!(lead_view(&app, ID).await["activity_count"], 1);
 
     // A German urlencoded form.
     let r = intake::handle(&app, event("intake-form-de.json")).await;
-    assert_eq!(r.status(), 201, "{}", body_json(&r));
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
     let german = checked(&doc, "POST", "/intake/{source}", &r);
-    assert_eq!(german["lead"]["stage"], "mql", "{german:#}");
+    let german = lead_view(&app, german["lead_id"].as_str().unwrap()).await;
+    assert_eq!(german["stage"], "mql", "{german:#}");
 
     let r = handover::handle(&app, event("get-lead.json")).await;
     assert_eq!(r.status(), 200);
@@ -109,6 +110,7 @@ async fn sample_events_need_their_scopes() {
 #[should_panic(expected = "does not match openapi.json")]
 fn the_openapi_check_catches_an_undocumented_body() {
     let doc = openapi::document();
-    let body = serde_json::json!({ "lead": { "id": "x" }, "duplicate": "no" });
-    openapi::check(&doc, "POST", "/intake/{source}", 201, "application/json", &body);
+    let body =
+        serde_json::json!({ "lead_id": "7eca040473a28d575723c7f9bd59766e", "replay": false, "stage": "mql" });
+    openapi::check(&doc, "POST", "/intake/{source}", 202, "application/json", &body);
 }

@@ -79,15 +79,15 @@ async fn log_lines_carry_ids_not_people() {
 
     let app = app(InMemoryStore::new(), Auth::Scopes);
     let r = route(&app, event("intake-json.json")).await;
-    assert_eq!(r.status(), 201);
-    let id = body_json(&r)["lead"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(route(&app, event("intake-form-de.json")).await.status(), 201);
+    assert_eq!(r.status(), 202);
+    let id = body_json(&r)["lead_id"].as_str().unwrap().to_owned();
+    assert_eq!(route(&app, event("intake-form-de.json")).await.status(), 202);
     let mut phone = event("intake-json.json");
     *phone.body_mut() = lambda_http::Body::Text(
         r#"{"email":"ceo@nordwind-logistik.de","phone":"+49 40 1234567","last_name":"Schmidt"}"#.into(),
     );
     phone.headers_mut().remove("idempotency-key");
-    assert_eq!(route(&app, phone).await.status(), 200);
+    assert_eq!(route(&app, phone).await.status(), 202);
     assert_eq!(route(&app, event("handover-qualified.json")).await.status(), 200);
     assert_eq!(route(&app, event("acceptance-accept.json")).await.status(), 200);
 

@@ -3,9 +3,11 @@
 //! Local share one. One area: `cargo test -p leadflow-tests --test integration funnel`.
 
 mod bad_input;
+mod browser_form;
 mod dynamodb_store;
 mod funnel;
 mod handlers;
+mod isolation;
 mod lambda_emulator;
 mod local_server;
 mod logs;

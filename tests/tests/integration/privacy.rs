@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use leadflow::http::{route, App, Auth};
 use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow_tests::http::{app, body_json, body_text, request, NOW};
+use leadflow_tests::http::{app, body_json, body_text, lead_view, request, NOW};
 use leadflow_tests::{fresh_dynamo_store, openapi, raw_scan};
 use serde_json::{json, Value};
 
@@ -51,9 +51,9 @@ async fn erasure_leaves_no_trace_of_the_person_and_keeps_the_funnel() {
     let app = app(fresh_dynamo_store().await, Auth::Scopes);
     let doc = openapi::document();
     let (status, created) = call(&app, "POST", "/intake/web", &[], FORM, JUERGEN).await;
-    assert_eq!(status, 201, "{created}");
-    assert!(created["lead"].get("consent").is_none(), "the public intake response shows no consent");
-    let id = created["lead"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(status, 202, "{created}");
+    assert!(created.get("consent").is_none(), "the public intake response shows no consent");
+    let id = created["lead_id"].as_str().unwrap().to_owned();
 
     // Consent: what, when, where; shown to sales.
     let (status, lead) = call(&app, "GET", &format!("/leads/{id}"), &["leads/read"], "", "").await;
@@ -99,11 +99,12 @@ async fn erasure_leaves_no_trace_of_the_person_and_keeps_the_funnel() {
 
     // The same person later: a fresh lead, nothing remembered.
     let (status, again) = call(&app, "POST", "/intake/web", &[], FORM, JUERGEN).await;
-    assert_eq!(status, 201, "{again}");
-    assert_eq!(again["lead"]["id"], id.as_str(), "the id is the keyed hash of the email");
-    assert_eq!(again["lead"]["version"], 1);
-    assert_eq!(again["lead"]["activity_count"], 1);
-    assert_eq!(again["lead"]["history"].as_array().unwrap().len(), 1, "{again}");
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(again["lead_id"], id.as_str(), "the id is the keyed hash of the email");
+    let again = lead_view(&app, &id).await;
+    assert_eq!(again["version"], 1);
+    assert_eq!(again["activity_count"], 1);
+    assert_eq!(again["history"].as_array().unwrap().len(), 1, "{again}");
     let (_, counted) = call(&app, "GET", funnel, &["funnel/read"], "", "").await;
     assert_eq!(counted["stages"][0]["entered"], 2, "a fresh lead enters the funnel again");
 }
@@ -112,8 +113,8 @@ async fn erasure_leaves_no_trace_of_the_person_and_keeps_the_funnel() {
 async fn an_objection_to_profiling_stops_scoring_and_the_lead_stays() {
     let app = app(InMemoryStore::new(), Auth::Scopes);
     let (_, created) = call(&app, "POST", "/intake/web", &[], FORM, JUERGEN).await;
-    let id = created["lead"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(created["lead"]["stage"], "mql");
+    let id = created["lead_id"].as_str().unwrap().to_owned();
+    assert_eq!(lead_view(&app, &id).await["stage"], "mql");
 
     let body = r#"{"by":"Datenschutz (A. Klein)","note":"Widerspruch per E-Mail"}"#;
     let (status, lead) =
@@ -148,7 +149,7 @@ async fn an_objection_to_profiling_stops_scoring_and_the_lead_stays() {
     );
     let (status, _) =
         call(&app, "POST", "/intake/web", &[], FORM, &JUERGEN.replace("demo_request", "pricing_page")).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 202);
     let (status, scored) = call(&app, "POST", &format!("/leads/{id}/score"), &["leads/score"], "", "").await;
     assert_eq!(status, 200);
     assert_eq!((scored["score"].clone(), scored["stage"].clone()), (Value::Null, json!("mql")));

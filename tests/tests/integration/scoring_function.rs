@@ -13,7 +13,7 @@ const ID: &str = "7eca040473a28d575723c7f9bd59766e";
 #[tokio::test]
 async fn scheduled_event_requalifies_the_due_leads_and_score_route_rescores_one() {
     let mut app = app(InMemoryStore::new(), Auth::Scopes);
-    assert_eq!(route(&app, event("intake-json.json")).await.status(), 201);
+    assert_eq!(route(&app, event("intake-json.json")).await.status(), 202);
     let lead = app.store.snapshot().pop().unwrap();
     let (breach_at, recycle_at) = app.scorer.sla_deadlines(&lead).unwrap();
     assert_eq!(lead.due_at, Some(breach_at), "an MQL is due when its call SLA runs out");

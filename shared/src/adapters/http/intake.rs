@@ -1,11 +1,12 @@
-//! `POST /intake/{source}`: a form delivery becomes (or updates) a lead.
+//! `POST /intake/{source}`: a form delivery becomes (or updates) a lead; and the browser's
+//! CORS preflight for a form on another origin (`OPTIONS /intake/{source}`).
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::routes::{serve, Function};
 use super::{body_bytes, header, App, Problem};
-use crate::adapters::intake::{self as forms, Signed, MAX_BODY};
+use crate::adapters::intake::{self as forms, Signed, Source, MAX_BODY};
 use crate::adapters::store::LeadStore;
 use crate::usecases::intake::apply_submission;
 
@@ -13,16 +14,68 @@ pub async fn handle<S: LeadStore>(app: &App<S>, req: Request) -> Response<Body> 
     serve(app, Function::Intake, req).await
 }
 
+fn source<'a, S>(app: &'a App<S>, name: &str) -> Result<&'a Source, Problem> {
+    app.sources.get(name).ok_or_else(|| {
+        Problem::new(404, "unknown-source", "Unknown source", format!("no source `{name}` is configured"))
+            .with("source", name)
+    })
+}
+
+/// The headers that let a browser on an allowed origin read the answer.
+fn allow_origin(source: &Source, req: &Request, response: &mut Response<Body>) {
+    if let Some(origin) = header(req, "origin").filter(|o| source.allows_origin(o)) {
+        let headers = response.headers_mut();
+        if let Ok(value) = origin.parse() {
+            headers.insert("access-control-allow-origin", value);
+            headers.insert("vary", "Origin".parse().expect("static"));
+        }
+    }
+}
+
+/// Answers a preflight from an allowed origin for a POST; anything else is refused
+/// (403), so the browser does not send the form.
+pub(crate) fn preflight<S>(app: &App<S>, req: &Request, name: &str) -> Result<Response<Body>, Problem> {
+    let source = source(app, name)?;
+    let origin = header(req, "origin").unwrap_or("");
+    let method = header(req, "access-control-request-method").unwrap_or("");
+    if !source.allows_origin(origin) || !method.eq_ignore_ascii_case("POST") {
+        return Err(Problem::new(
+            403,
+            "origin-not-allowed",
+            "This origin may not post to this source",
+            format!("source `{name}` takes browser posts only from its configured `allowed_origins`"),
+        )
+        .with("source", name));
+    }
+    let mut response = Response::builder()
+        .status(204)
+        .header("access-control-allow-methods", "POST")
+        .header("access-control-allow-headers", "content-type, idempotency-key")
+        .header("access-control-max-age", "600")
+        .body(Body::Empty)
+        .expect("static headers are valid");
+    allow_origin(source, req, &mut response);
+    Ok(response)
+}
+
 pub(crate) async fn intake<S: LeadStore>(
     app: &App<S>,
     req: &Request,
     name: &str,
 ) -> Result<Response<Body>, Problem> {
+    let source = source(app, name)?;
+    let mut response = accept(app, req, name, source).await.unwrap_or_else(Problem::into_response);
+    allow_origin(source, req, &mut response);
+    Ok(response)
+}
+
+async fn accept<S: LeadStore>(
+    app: &App<S>,
+    req: &Request,
+    name: &str,
+    source: &Source,
+) -> Result<Response<Body>, Problem> {
     let name = name.to_owned();
-    let source = app.sources.get(&name).ok_or_else(|| {
-        Problem::new(404, "unknown-source", "Unknown source", format!("no source `{name}` is configured"))
-            .with("source", name.clone())
-    })?;
     let body = body_bytes(req);
     if body.len() > MAX_BODY {
         return Err(Problem::too_large(MAX_BODY));
@@ -38,7 +91,13 @@ pub(crate) async fn intake<S: LeadStore>(
         .map_err(|e| Problem::unauthorized("bad-signature", e.to_string()).with("source", name.clone()))?;
 
     let fields = forms::parse(header(req, "content-type").unwrap_or(""), body)?;
-    let submission = forms::submission(&name, fields, header(req, "idempotency-key"), now)?;
+    let submission = forms::submission(
+        &name,
+        fields,
+        header(req, "idempotency-key"),
+        source.consent_version.as_deref(),
+        now,
+    )?;
     let applied = apply_submission(&app.store, &app.scorer, &app.id_key, &submission, app.retry).await?;
     let lead = &applied.lead;
     tracing::info!(
@@ -50,11 +109,18 @@ pub(crate) async fn intake<S: LeadStore>(
         stage = %lead.stage,
         "intake"
     );
-    let status = if applied.created { 201 } else { 200 };
-    let mut response = super::json_response(
-        status,
-        &json!({ "lead": super::view::LeadView::of(lead, &app.scorer, false), "duplicate": applied.duplicate }),
-    );
+    // Content-free: the same status and shape for a new person, a known one and a
+    // replay, so an anonymous sender learns nothing about anyone's lead.
+    let mut response =
+        super::json_response(202, &json!({ "lead_id": lead.id.as_str(), "replay": applied.duplicate }));
+    // A plain HTML form on the company's site: the browser goes on to the thank-you page.
+    let browser = header(req, "accept").is_some_and(|a| a.contains("text/html"));
+    if let (Some(page), true) = (source.redirect.as_deref(), browser) {
+        response =
+            Response::builder().status(303).header("location", page).body(Body::Empty).map_err(|e| {
+                Problem::internal(format!("the redirect of source `{name}` is not a header value: {e}"))
+            })?;
+    }
     if applied.duplicate {
         response.headers_mut().insert("idempotent-replayed", "true".parse().expect("static"));
     }

@@ -40,6 +40,8 @@ impl Function {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Intake,
+    /// The browser's CORS preflight for a form on another origin.
+    IntakePreflight,
     Queue,
     GetLead,
     Erase,
@@ -76,6 +78,7 @@ use Function as F;
 
 pub const ROUTES: &[Route] = &[
     row("POST", "/intake/{source}", F::Intake, None, Op::Intake),
+    row("OPTIONS", "/intake/{source}", F::Intake, None, Op::IntakePreflight),
     row("GET", "/leads", F::Handover, Some(SCOPE_READ), Op::Queue),
     row("GET", "/leads/{id}", F::Handover, Some(SCOPE_READ), Op::GetLead),
     row("DELETE", "/leads/{id}", F::Handover, Some(SCOPE_ERASE), Op::Erase),
@@ -162,6 +165,7 @@ async fn dispatch<S: LeadStore>(
     let param = param.unwrap_or("");
     match route.op {
         Op::Intake => intake::intake(app, req, param).await,
+        Op::IntakePreflight => intake::preflight(app, req, param),
         Op::Queue => handover::queue(app, req).await,
         Op::GetLead => handover::get(app, param).await,
         Op::Erase => privacy::erase(app, param).await,
@@ -189,7 +193,7 @@ mod tests {
     #[test]
     fn every_route_but_the_signed_intake_needs_a_scope() {
         for r in ROUTES {
-            assert_eq!(r.scope.is_none(), r.op == Op::Intake, "{r:?}");
+            assert_eq!(r.scope.is_none(), matches!(r.op, Op::Intake | Op::IntakePreflight), "{r:?}");
         }
     }
 

@@ -123,7 +123,7 @@ mod tests {
     const NOW: Timestamp = Timestamp::from_unix(1_795_773_600);
 
     fn check(scheme: Scheme, headers: &[(&str, String)], body: &[u8]) -> Result<(), SignatureError> {
-        let source = Source { scheme, secret: Some(SECRET.into()) };
+        let source = Source::new(scheme, Some(SECRET.into()));
         let get = |name: &str| headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str());
         verify(
             &source,

@@ -1,5 +1,6 @@
 //! The intake sources an operator configures (`LEADFLOW_SOURCES`): each names its form
-//! tool's signature scheme and secret.
+//! tool's signature scheme and secret, and for a form on a website the consent text it
+//! shows, the origins whose browsers may post to it (CORS) and its thank-you page.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,62 @@ pub struct Source {
     pub scheme: Scheme,
     #[serde(default)]
     pub secret: Option<String>,
+    /// The version of the consent text this form shows (`newsletter-2026-01`): a consent
+    /// posted without a version is recorded with it.
+    #[serde(default)]
+    pub consent_version: Option<String>,
+    /// Origins whose pages may post here from the browser (`https://www.example.de`):
+    /// preflights from them are answered, and answers to them carry
+    /// `Access-Control-Allow-Origin`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// The thank-you page: a browser's form post (`Accept: text/html`) is answered
+    /// `303 See Other` to it instead of JSON.
+    #[serde(default)]
+    pub redirect: Option<String>,
+}
+
+impl Source {
+    pub fn new(scheme: Scheme, secret: Option<String>) -> Self {
+        Self { scheme, secret, consent_version: None, allowed_origins: Vec::new(), redirect: None }
+    }
+
+    /// Whether a browser on `origin` may post to this source.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// `https://host[:port]` (or `http://` for localhost): what a browser sends as `Origin`.
+fn valid_origin(origin: &str) -> bool {
+    let rest = match origin.split_once("://") {
+        Some(("https", rest)) => rest,
+        Some(("http", rest)) => match rest.split(':').next() {
+            Some("localhost" | "127.0.0.1") => rest,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    !rest.is_empty()
+        && rest.len() <= 253
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b))
+        && !rest.starts_with(['.', ':'])
+}
+
+/// The thank-you page: an absolute `https` URL (or `http` on localhost).
+fn valid_redirect(url: &str) -> bool {
+    let host = url.strip_prefix("https://").or_else(|| {
+        url.strip_prefix("http://").filter(|r| r.starts_with("localhost") || r.starts_with("127.0.0.1"))
+    });
+    host.is_some_and(|h| !h.is_empty() && !h.starts_with('/'))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// A consent text version: 1-64 of A-Z, a-z, 0-9, `.`, `_` and `-`.
+pub fn valid_consent_version(version: &str) -> bool {
+    (1..=64).contains(&version.len())
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 impl std::fmt::Debug for Source {
@@ -31,6 +88,9 @@ impl std::fmt::Debug for Source {
         f.debug_struct("Source")
             .field("scheme", &self.scheme)
             .field("secret", &self.secret.as_ref().map(|_| ".."))
+            .field("consent_version", &self.consent_version)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("redirect", &self.redirect)
             .finish()
     }
 }
@@ -51,6 +111,21 @@ impl Sources {
         for (name, source) in &map {
             if !valid_source_name(name) {
                 return Err(SourcesError(format!("source name `{name}` must be 1-40 of a-z, 0-9, - and _")));
+            }
+            if let Some(v) = source.consent_version.as_deref().filter(|v| !valid_consent_version(v)) {
+                return Err(SourcesError(format!(
+                    "source `{name}`: consent_version `{v}` must be 1-64 of A-Z, a-z, 0-9, `.`, `_` and `-`"
+                )));
+            }
+            if let Some(o) = source.allowed_origins.iter().find(|o| !valid_origin(o)) {
+                return Err(SourcesError(format!(
+                    "source `{name}`: `{o}` is not an origin like `https://www.example.de` (no path, no `*`)"
+                )));
+            }
+            if let Some(r) = source.redirect.as_deref().filter(|r| !valid_redirect(r)) {
+                return Err(SourcesError(format!(
+                    "source `{name}`: redirect `{r}` must be an absolute https URL"
+                )));
             }
             match (&source.scheme, &source.secret) {
                 (Scheme::Unsigned, Some(_)) => {

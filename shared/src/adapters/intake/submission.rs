@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::fields::{canonical, Fields, FormError};
+use super::sources::valid_consent_version;
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{
     email_domain, normalise_country, normalise_email, normalise_multiline, normalise_text,
@@ -22,10 +23,13 @@ fn bounded(field: &'static str, raw: Option<String>, max: usize) -> Result<Optio
 }
 
 /// Validates and normalises the fields into a submission.
+/// `form_consent_version` is the source's configured consent text version, recorded for a
+/// consent that comes without one.
 pub fn submission(
     source: &str,
     fields: Fields,
     idempotency_key: Option<&str>,
+    form_consent_version: Option<&str>,
     now: Timestamp,
 ) -> Result<Submission, FormError> {
     let mut canonical_values: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -116,7 +120,7 @@ pub fn submission(
         country,
         phone,
     };
-    let consent = consent(take("consent"), take("consent_version"))?;
+    let consent = consent(take("consent"), take("consent_version"), form_consent_version);
     let key = match idempotency_key {
         Some(k) if k.is_empty() || k.len() > 128 || k.chars().any(|c| c.is_control()) => {
             return Err(FormError::invalid(
@@ -139,35 +143,31 @@ pub fn submission(
     })
 }
 
+/// The version recorded for a consent whose text version nobody can name.
+pub const UNVERSIONED: &str = "unversioned";
+
 /// The consent statement: `consent` (yes/no) with the version of the text shown. A
-/// version alone is an unticked box: no statement.
-fn consent(value: Option<String>, version: Option<String>) -> Result<Option<ConsentStatement>, FormError> {
-    let Some(value) = value.as_deref().and_then(normalise_text) else { return Ok(None) };
+/// version alone is an unticked box: no statement. Never a reason to lose the lead: a
+/// consent without a (valid) version is recorded with the form's configured version, or
+/// as `unversioned`; a value that is neither yes nor no records no statement.
+fn consent(
+    value: Option<String>,
+    version: Option<String>,
+    form_version: Option<&str>,
+) -> Option<ConsentStatement> {
+    let value = value.as_deref().and_then(normalise_text)?;
     let given = match value.to_lowercase().as_str() {
         "yes" | "ja" | "true" | "1" | "on" | "checked" | "accepted" | "granted" => true,
         "no" | "nein" | "false" | "0" | "off" | "declined" | "refused" => false,
-        _ => {
-            return Err(FormError::invalid(
-                "consent",
-                "`consent` is yes or no (also ja/nein, true/false, 1/0, on/off)",
-            ))
-        }
+        _ => return None,
     };
-    let version = version.as_deref().and_then(normalise_text).ok_or_else(|| {
-        FormError::invalid(
-            "consent_version",
-            "`consent_version` names the consent text the form showed (e.g. `newsletter-2026-01`); \
-             it is required with `consent`",
-        )
-    })?;
-    let ok = version.len() <= 64 && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if !ok {
-        return Err(FormError::invalid(
-            "consent_version",
-            "`consent_version` is 1-64 of A-Z, a-z, 0-9, `.`, `_` and `-`",
-        ));
-    }
-    Ok(Some(ConsentStatement { given, text_version: version }))
+    let text_version = version
+        .as_deref()
+        .and_then(normalise_text)
+        .filter(|v| valid_consent_version(v))
+        .or_else(|| form_version.map(str::to_owned))
+        .unwrap_or_else(|| UNVERSIONED.to_owned());
+    Some(ConsentStatement { given, text_version })
 }
 
 #[cfg(test)]
@@ -175,12 +175,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn consent_is_never_a_reason_to_lose_the_lead() {
+        let c = |v: &str, ver: Option<&str>, form: Option<&str>| {
+            consent(Some(v.into()), ver.map(Into::into), form)
+        };
+        let statement = |given, v: &str| Some(ConsentStatement { given, text_version: v.into() });
+        assert_eq!(c("ja", Some("nl-2026-01"), Some("form-1")), statement(true, "nl-2026-01"));
+        assert_eq!(c("yes", None, Some("form-1")), statement(true, "form-1"));
+        assert_eq!(c("no", None, None), statement(false, UNVERSIONED));
+        assert_eq!(c("on", Some("the one from May"), None), statement(true, UNVERSIONED));
+        assert_eq!(c("vielleicht", Some("nl-1"), None), None);
+        assert_eq!(consent(None, Some("nl-1".into()), None), None, "a version alone is an unticked box");
+    }
+
+    #[test]
     fn full_name_is_split_when_no_parts_are_given() {
         let mut fields = Fields::default();
         fields.values.insert("E-Mail".into(), "J.Gross@Mueller.de".into());
         fields.values.insert("Name".into(), "Jürgen Groß".into());
         fields.values.insert("Nachricht".into(), "x".repeat(MAX_MESSAGE_LEN + 50));
-        let s = submission("web", fields, Some("k1"), Timestamp::from_unix(0)).unwrap();
+        let s = submission("web", fields, Some("k1"), None, Timestamp::from_unix(0)).unwrap();
         assert_eq!(s.profile.email, "j.gross@mueller.de");
         assert_eq!(s.profile.first_name.as_deref(), Some("Jürgen"));
         assert_eq!(s.profile.last_name.as_deref(), Some("Groß"));

@@ -58,7 +58,7 @@ impl InMemoryStore {
         let rest = rows.len().saturating_sub(start);
         let take: Vec<(K, Lead)> = rows.into_iter().skip(start).take(limit).collect();
         let cursor = if rest > limit { take.last().map(|(k, _)| cursor_of(k)) } else { None };
-        Page { leads: take.into_iter().map(|(_, l)| l).collect(), cursor }
+        Page::new(take.into_iter().map(|(_, l)| l).collect(), cursor)
     }
 }
 
@@ -99,7 +99,7 @@ impl LeadStore for InMemoryStore {
             }
         };
         if !QUEUED_STAGES.contains(&stage) {
-            return Ok(Page { leads: vec![], cursor: None });
+            return Ok(Page::default());
         }
         let rows = self
             .lock()

@@ -33,6 +33,13 @@ pub const MAX_ATTRIBUTES: usize = 24;
 pub const MAX_ATTRIBUTE_LEN: usize = 256;
 /// The longest free text (a form's message) kept for scoring.
 pub const MAX_MESSAGE_LEN: usize = 2_000;
+/// How many stage moves a lead keeps in its history (a lead moves a few times in its
+/// life; only someone flipping answers on purpose reaches this).
+pub const MAX_HISTORY: usize = 50;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
 
 /// A lead's full state: one item in the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,8 +69,14 @@ pub struct Lead {
     pub stage: Stage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<Score>,
+    /// The most recent stage moves, at most [`MAX_HISTORY`]; older ones are folded into
+    /// `history_folded`, so a lead that flips back and forth stays small.
     #[serde(default)]
     pub history: Vec<Transition>,
+    /// How many of the oldest moves were folded out of `history` (counted, never lost
+    /// without trace: the funnel counted them when they happened).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub history_folded: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// When the lead must next be looked at by the scheduler: its qualification can
@@ -121,6 +134,7 @@ impl Lead {
             stage: Stage::Unqualified,
             score: None,
             history: Vec::new(),
+            history_folded: 0,
             created_at: at,
             updated_at: at,
             due_at: None,
@@ -174,6 +188,11 @@ impl Lead {
             note,
         });
         self.stage = to;
+        if self.history.len() > MAX_HISTORY {
+            let fold = self.history.len() - MAX_HISTORY;
+            self.history.drain(..fold);
+            self.history_folded = self.history_folded.saturating_add(fold as u32);
+        }
         // A new stage starts its own response-time clock.
         self.sla_breached_at = None;
         Ok(())

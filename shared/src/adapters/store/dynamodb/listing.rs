@@ -14,13 +14,15 @@ use crate::usecases::store::StoreError;
 
 impl DynamoStore {
     /// The leads behind index entries, in the entries' order, read consistently and
-    /// kept only if `still` holds for their current state (an index lags its table).
+    /// kept only if `still` holds for their current state (an index lags its table);
+    /// and the ids of items that could not be read as leads.
     pub(super) async fn fetch(
         &self,
         keys: &[Item],
         still: impl Fn(&Lead) -> bool,
-    ) -> Result<Vec<Lead>, StoreError> {
+    ) -> Result<(Vec<Lead>, Vec<String>), StoreError> {
         let mut found: HashMap<String, Lead> = HashMap::with_capacity(keys.len());
+        let mut unreadable = Vec::new();
         let mut pending: Vec<Item> = keys
             .iter()
             .map(|k| {
@@ -55,14 +57,27 @@ impl DynamoStore {
                 .await
                 .map_err(|e| map_sdk_error("BatchGetItem", e))?;
             for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                let lead = Self::from_item(item)?;
-                found.insert(lead.id.as_str().to_owned(), lead);
+                let id = match item.get(table::PK) {
+                    Some(AttributeValue::S(pk)) => {
+                        pk.strip_prefix(table::LEAD_PK_PREFIX).unwrap_or(pk).to_owned()
+                    }
+                    _ => String::new(),
+                };
+                match Self::from_item(item) {
+                    Ok(lead) => {
+                        found.insert(lead.id.as_str().to_owned(), lead);
+                    }
+                    Err(e) => {
+                        tracing::error!(lead = %id, error = %e, "unreadable_item");
+                        unreadable.push(id);
+                    }
+                }
             }
             if let Some(left) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                 pending.extend(left.keys);
             }
         }
-        Ok(keys
+        let leads = keys
             .iter()
             .filter_map(|k| match k.get(table::PK) {
                 Some(AttributeValue::S(pk)) => pk.strip_prefix(table::LEAD_PK_PREFIX),
@@ -70,7 +85,8 @@ impl DynamoStore {
             })
             .filter_map(|id| found.remove(id))
             .filter(|l| still(l))
-            .collect())
+            .collect();
+        Ok((leads, unreadable))
     }
 
     /// The index key a listing continues after, from a cursor `<tag>, <sort number>, <id>`.

@@ -152,7 +152,7 @@ impl LeadStore for DynamoStore {
     async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
         let start = Self::index_start(cursor, stage.id(), (table::QUEUE_PK, stage.id()), table::QUEUE_SK)?;
         if !QUEUED_STAGES.contains(&stage) {
-            return Ok(Page { leads: vec![], cursor: None });
+            return Ok(Page::default());
         }
         let limit = check_limit(limit);
         let out = self
@@ -171,8 +171,8 @@ impl LeadStore for DynamoStore {
             .map_err(|e| map_sdk_error("Query", e))?;
         let (keys, last) = Self::cut(out.items.unwrap_or_default(), out.last_evaluated_key.is_some(), limit);
         let cursor = last.map(|k| encode_cursor(stage.id(), &[&number(&k, table::QUEUE_SK), &id_of(&k)]));
-        let leads = self.fetch(&keys, |l| l.stage == stage).await?;
-        Ok(Page { leads, cursor })
+        let (leads, unreadable) = self.fetch(&keys, |l| l.stage == stage).await?;
+        Ok(Page { leads, cursor, unreadable })
     }
 
     async fn due(&self, now: Timestamp, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
@@ -195,8 +195,8 @@ impl LeadStore for DynamoStore {
             .map_err(|e| map_sdk_error("Query", e))?;
         let (keys, last) = Self::cut(out.items.unwrap_or_default(), out.last_evaluated_key.is_some(), limit);
         let cursor = last.map(|k| encode_cursor("due", &[&number(&k, table::DUE_SK), &id_of(&k)]));
-        let leads = self.fetch(&keys, |l| due_at(l).is_some_and(|d| d <= now)).await?;
-        Ok(Page { leads, cursor })
+        let (leads, unreadable) = self.fetch(&keys, |l| due_at(l).is_some_and(|d| d <= now)).await?;
+        Ok(Page { leads, cursor, unreadable })
     }
 
     async fn scan(
@@ -235,11 +235,22 @@ impl LeadStore for DynamoStore {
             .await
             .map_err(|e| map_sdk_error("Scan", e))?;
         let key_cursor = |pk: &str, sk: &str| encode_cursor("scan", &[pk, sk]);
-        let mut leads =
-            out.items.unwrap_or_default().into_iter().map(Self::from_item).collect::<Result<Vec<_>, _>>()?;
-        let cursor = if leads.len() > limit {
-            leads.truncate(limit);
-            leads.last().map(|l| key_cursor(&format!("{}{}", table::LEAD_PK_PREFIX, l.id), table::LEAD_SK))
+        // A broken item is reported, not a reason to stop the scan.
+        let mut items: Vec<(String, Result<Lead, StoreError>)> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let pk = match item.get(table::PK) {
+                    Some(AttributeValue::S(pk)) => pk.clone(),
+                    _ => String::new(),
+                };
+                (pk, Self::from_item(item))
+            })
+            .collect();
+        let cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|(pk, _)| key_cursor(pk, table::LEAD_SK))
         } else {
             out.last_evaluated_key.as_ref().map(|k| {
                 let text = |name: &str| match k.get(name) {
@@ -249,7 +260,18 @@ impl LeadStore for DynamoStore {
                 key_cursor(&text(table::PK), &text(table::SK))
             })
         };
-        Ok(Page { leads, cursor })
+        let mut page = Page::new(Vec::new(), cursor);
+        for (pk, lead) in items {
+            match lead {
+                Ok(lead) => page.leads.push(lead),
+                Err(e) => {
+                    let id = pk.strip_prefix(table::LEAD_PK_PREFIX).unwrap_or(&pk).to_owned();
+                    tracing::error!(lead = %id, error = %e, "unreadable_item");
+                    page.unreadable.push(id);
+                }
+            }
+        }
+        Ok(page)
     }
 
     async fn get_checkpoint(&self, key: &str) -> Result<Option<Checkpoint>, StoreError> {
