@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 
 use crate::domain::clock::Timestamp;
+use crate::domain::funnel::event_count;
 use crate::domain::identity::IdKey;
 use crate::domain::lead::{Activity, Answers, Consent, Lead, Profile};
-use crate::domain::vocabulary::ConsentStatement;
+use crate::domain::stage::Trigger;
+use crate::domain::vocabulary::{ConsentStatement, Note};
 use crate::engine::scoring::Scorer;
 use crate::usecases::retry::{update, Step, UpdateError};
 
@@ -79,10 +81,20 @@ pub async fn apply_submission<S: LeadStore>(
             }
         }
         let created = existing.is_none();
-        let mut lead = existing
-            .unwrap_or_else(|| Lead::new(id.clone(), &submission.source, submission.profile.clone(), now));
+        let mut lead = existing.unwrap_or_else(|| {
+            // Every field then comes in through the merge, which records its source.
+            let p = &submission.profile;
+            let bare = Profile {
+                email: p.email.clone(),
+                company_domain: p.company_domain.clone(),
+                ..Profile::default()
+            };
+            Lead::new(id.clone(), &submission.source, bare, now)
+        });
         merge(scorer, &mut lead, submission);
+        let events = event_count(&lead);
         scorer.refresh(&mut lead, now).map_err(|e| IntakeError::Internal(e.to_string()))?;
+        note_moves_by_submission(&mut lead, events, &submission.source);
         lead.updated_at = lead.updated_at.max(now);
         let mut written = lead.clone();
         written.version += 1;
@@ -99,8 +111,21 @@ pub async fn apply_submission<S: LeadStore>(
     })
 }
 
+/// Marks the moves scoring made because of this submission (a disqualification for an
+/// answer, say), so sales sees which delivery caused them.
+fn note_moves_by_submission(lead: &mut Lead, events_before: u32, source: &str) {
+    let new = event_count(lead).saturating_sub(events_before) as usize;
+    let note = Note::parse("note", &format!("after a submission from source `{source}`")).ok();
+    let len = lead.history.len();
+    for t in &mut lead.history[len.saturating_sub(new)..] {
+        if t.trigger == Trigger::Scoring && t.note.is_none() {
+            t.note.clone_from(&note);
+        }
+    }
+}
+
 fn merge(scorer: &Scorer, lead: &mut Lead, s: &Submission) {
-    lead.merge_profile(s.profile.clone());
+    lead.merge_profile(s.profile.clone(), &s.source, s.received_at);
     lead.merge_answers(s.answers.clone());
     lead.merge_attributes(s.attributes.clone());
     scorer.read_facts(lead);
@@ -110,14 +135,12 @@ fn merge(scorer: &Scorer, lead: &mut Lead, s: &Submission) {
         lead.remember_delivery(key, s.received_at);
     }
     if let Some(ConsentStatement { given, text_version }) = &s.consent {
-        // The latest statement counts; a delayed redelivery of an older one does not undo it.
-        if lead.consent.as_ref().is_none_or(|c| c.at <= s.received_at) {
-            lead.consent = Some(Consent {
-                given: *given,
-                text_version: text_version.clone(),
-                at: s.received_at,
-                source: s.source.clone(),
-            });
-        }
+        // Append-only: a later statement is in force, an earlier one stays on record.
+        lead.record_consent(Consent {
+            given: *given,
+            text_version: text_version.clone(),
+            at: s.received_at,
+            source: s.source.clone(),
+        });
     }
 }

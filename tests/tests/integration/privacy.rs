@@ -157,3 +157,42 @@ async fn an_objection_to_profiling_stops_scoring_and_the_lead_stays() {
     let (_, queue) = call(&app, "GET", "/leads?stage=mql", &["leads/read"], "", "").await;
     assert!(queue["leads"][0]["objection"].is_object(), "visible in the queue: {queue}");
 }
+
+/// A submission is evidence, not authority: anyone can post anyone's email, so every
+/// profile change says which source made it and when, consent statements are kept, not
+/// replaced, and a move scoring made because of a submission says so.
+#[tokio::test]
+async fn submissions_leave_evidence_of_what_they_changed() {
+    let mut app = app(InMemoryStore::new(), Auth::Scopes);
+    app.sources.insert("fair", leadflow::forms::Source::new(leadflow::forms::Scheme::Unsigned, None));
+    let post = |source: &'static str, body: &'static str| {
+        let app = &app;
+        async move {
+            let (status, answer) = call(app, "POST", &format!("/intake/{source}"), &[], JSON, body).await;
+            assert_eq!(status, 202, "{answer}");
+            answer["lead_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let id = post("web", r#"{"email":"eva@nordwind-logistik.de","phone":"+49 40 111","consent":"no","consent_version":"nl-1"}"#).await;
+    post("fair", r#"{"email":"eva@nordwind-logistik.de","phone":"+49 40 999","consent":"yes","consent_version":"nl-1","inquiry_type":"job_application"}"#).await;
+    let (status, lead) = call(&app, "GET", &format!("/leads/{id}"), &["leads/read"], "", "").await;
+    assert_eq!(status, 200);
+    openapi::check(&openapi::document(), "GET", "/leads/{id}", 200, JSON, &lead);
+    assert_eq!(lead["profile"]["phone"], "+49 40 999");
+    assert_eq!(lead["profile_sources"]["phone"]["source"], "fair", "{lead:#}");
+    assert_eq!(lead["profile_sources"]["phone"]["at"], NOW.to_string());
+    let statements = lead["consent_statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 2, "the refusal stays on record: {lead:#}");
+    assert_eq!(
+        (statements[0]["given"].as_bool(), statements[0]["source"].as_str()),
+        (Some(false), Some("web"))
+    );
+    assert_eq!(
+        (statements[1]["given"].as_bool(), statements[1]["source"].as_str()),
+        (Some(true), Some("fair"))
+    );
+    assert_eq!(lead["stage"], "disqualified");
+    let last = lead["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason"], "applicant");
+    assert!(last["note"].as_str().is_some_and(|n| n.contains("`fair`")), "{last}");
+}

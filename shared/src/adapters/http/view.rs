@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::clock::Timestamp;
-use crate::domain::lead::{Activity, Answers, Confirmation, Consent, Lead, Objection, Profile};
+use crate::domain::lead::{Activity, Answers, Confirmation, Consent, FieldSource, Lead, Objection, Profile};
 use crate::domain::score::{Contribution, Grade};
 use crate::domain::sla::DisplayName;
 use crate::domain::stage::{Stage, Transition, Trigger};
@@ -38,6 +38,10 @@ pub struct PersonView<'a> {
     pub activities: &'a [Activity],
     /// The person's latest consent statement (text version, when, which form).
     pub consent: Option<&'a Consent>,
+    /// Every consent statement on record, oldest first (append-only).
+    pub consent_statements: &'a [Consent],
+    /// Which source set each profile field last, and when.
+    pub profile_sources: &'a std::collections::BTreeMap<String, FieldSource>,
     /// Set when the person objected to profiling: the lead is not scored.
     pub objection: Option<&'a Objection>,
 }
@@ -130,6 +134,8 @@ impl<'a> LeadView<'a> {
                 attributes: &lead.attributes,
                 activities: &lead.activities,
                 consent: lead.consent.as_ref(),
+                consent_statements: &lead.consent_statements,
+                profile_sources: &lead.profile_sources,
                 objection: lead.objection.as_ref(),
             }),
         }

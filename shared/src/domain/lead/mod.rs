@@ -19,7 +19,7 @@ pub use normalise::{
     parse_company_size, truncate_chars, InvalidEmail,
 };
 pub use parts::{
-    Activity, Answer, Answers, Confirmation, Consent, Delivery, FunnelMark, Objection, Profile,
+    Activity, Answer, Answers, Confirmation, Consent, Delivery, FieldSource, FunnelMark, Objection, Profile,
     DELIVERY_KEY_TTL_SECONDS, MAX_DELIVERY_KEY_LEN, RECENT_DELIVERIES,
 };
 
@@ -36,6 +36,8 @@ pub const MAX_MESSAGE_LEN: usize = 2_000;
 /// How many stage moves a lead keeps in its history (a lead moves a few times in its
 /// life; only someone flipping answers on purpose reaches this).
 pub const MAX_HISTORY: usize = 50;
+/// How many consent statements a lead keeps (the oldest are folded into a count).
+pub const MAX_CONSENT_STATEMENTS: usize = 20;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -48,6 +50,10 @@ pub struct Lead {
     /// The source of the first submission (`web`, `typeform`, ...).
     pub source: String,
     pub profile: Profile,
+    /// Which source set each profile field last, and when: a submission is evidence, and
+    /// anyone can post any email.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profile_sources: BTreeMap<String, FieldSource>,
     #[serde(default)]
     pub answers: Answers,
     /// What reading the job title, the answers and the message found (at intake).
@@ -106,6 +112,12 @@ pub struct Lead {
     /// The person's latest consent statement, if a form carried one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// Every consent statement, oldest first (append-only, at most
+    /// [`MAX_CONSENT_STATEMENTS`]; older ones folded into `consent_statements_folded`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_statements: Vec<Consent>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consent_statements_folded: u32,
     /// Set when the person objected to profiling: the lead is no longer scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objection: Option<Objection>,
@@ -124,6 +136,7 @@ impl Lead {
             id,
             source: source.to_owned(),
             profile,
+            profile_sources: BTreeMap::new(),
             answers: Answers::default(),
             facts: Facts::default(),
             attributes: BTreeMap::new(),
@@ -145,6 +158,8 @@ impl Lead {
             opportunity_id: None,
             deliveries: Vec::new(),
             consent: None,
+            consent_statements: Vec::new(),
+            consent_statements_folded: 0,
             objection: None,
             funnel_mark: FunnelMark(0),
             version: 0,
@@ -240,21 +255,45 @@ impl Lead {
         self.activity_count += 1;
     }
 
-    /// Merges newer profile data: a value given replaces the old one, a missing one keeps it.
-    pub fn merge_profile(&mut self, newer: Profile) {
-        fn take<T>(old: &mut Option<T>, new: Option<T>) {
-            if new.is_some() {
+    /// Merges newer profile data from `source` at `at`: a value given replaces the old one,
+    /// a missing one keeps it; each field that changes records where it came from.
+    pub fn merge_profile(&mut self, newer: Profile, source: &str, at: Timestamp) {
+        let mut changed: Vec<&'static str> = Vec::new();
+        fn take<T: PartialEq>(
+            field: &'static str,
+            old: &mut Option<T>,
+            new: Option<T>,
+            changed: &mut Vec<&str>,
+        ) {
+            if new.is_some() && *old != new {
                 *old = new;
+                changed.push(field);
             }
         }
-        take(&mut self.profile.first_name, newer.first_name);
-        take(&mut self.profile.last_name, newer.last_name);
-        take(&mut self.profile.company, newer.company);
-        take(&mut self.profile.job_title, newer.job_title);
-        take(&mut self.profile.company_size, newer.company_size);
-        take(&mut self.profile.industry, newer.industry);
-        take(&mut self.profile.country, newer.country);
-        take(&mut self.profile.phone, newer.phone);
+        let p = &mut self.profile;
+        take("first_name", &mut p.first_name, newer.first_name, &mut changed);
+        take("last_name", &mut p.last_name, newer.last_name, &mut changed);
+        take("company", &mut p.company, newer.company, &mut changed);
+        take("job_title", &mut p.job_title, newer.job_title, &mut changed);
+        take("company_size", &mut p.company_size, newer.company_size, &mut changed);
+        take("industry", &mut p.industry, newer.industry, &mut changed);
+        take("country", &mut p.country, newer.country, &mut changed);
+        take("phone", &mut p.phone, newer.phone, &mut changed);
+        for field in changed {
+            self.profile_sources.insert(field.to_owned(), FieldSource { source: source.to_owned(), at });
+        }
+    }
+
+    /// Appends a consent statement; the latest by time is the one in force.
+    pub fn record_consent(&mut self, statement: Consent) {
+        if self.consent.as_ref().is_none_or(|c| c.at <= statement.at) {
+            self.consent = Some(statement.clone());
+        }
+        self.consent_statements.push(statement);
+        if self.consent_statements.len() > MAX_CONSENT_STATEMENTS {
+            self.consent_statements.remove(0);
+            self.consent_statements_folded = self.consent_statements_folded.saturating_add(1);
+        }
     }
 
     /// Merges newer answers, keeping whichever of old and new was given later.
@@ -315,7 +354,21 @@ mod tests {
             Profile { job_title: Some("CEO".into()), ..Profile::default() },
             Timestamp::from_unix(0),
         );
-        lead.merge_profile(Profile { company: Some("Groß GmbH".into()), ..Profile::default() });
+        lead.merge_profile(
+            Profile {
+                company: Some("Groß GmbH".into()),
+                job_title: Some("CEO".into()),
+                ..Profile::default()
+            },
+            "fair",
+            Timestamp::from_unix(5),
+        );
+        // Only what changed records its source.
+        assert_eq!(
+            lead.profile_sources.get("company"),
+            Some(&FieldSource { source: "fair".into(), at: Timestamp::from_unix(5) })
+        );
+        assert_eq!(lead.profile_sources.get("job_title"), None);
         assert_eq!(lead.profile.job_title.as_deref(), Some("CEO"));
         assert_eq!(lead.profile.company.as_deref(), Some("Groß GmbH"));
         let answer = |v: &str, t| Some(Answer { value: v.into(), at: Timestamp::from_unix(t) });

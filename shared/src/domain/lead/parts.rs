@@ -89,6 +89,13 @@ pub struct Consent {
     pub source: String,
 }
 
+/// Which submission last set a profile field: its source and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FieldSource {
+    pub source: String,
+    pub at: Timestamp,
+}
+
 /// The person objected to profiling (GDPR Art. 21): scoring stopped for the lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Objection {
