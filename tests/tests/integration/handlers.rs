@@ -68,6 +68,12 @@ async fn a_form_post_walks_to_an_accepted_lead() {
         body["leads"].as_array().unwrap().iter().map(|l| l["score"]["total"].as_i64().unwrap()).collect();
     assert_eq!(totals.len(), 2);
     assert!(totals[0] >= totals[1]);
+    // Summaries: a queue page stays small whatever its leads went through.
+    for l in body["leads"].as_array().unwrap() {
+        for heavy in ["history", "explanation", "answers", "activities", "attributes", "profile"] {
+            assert!(l.get(heavy).is_none(), "a queue entry carries `{heavy}`: {l}");
+        }
+    }
     assert_eq!(body["next_cursor"], Value::Null);
 
     let r = handover::handle(&app, event("handover-qualified.json")).await;

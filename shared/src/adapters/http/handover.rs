@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::routes::{serve, Function};
-use super::view::LeadView;
+use super::view::{LeadSummary, LeadView};
 use super::{json_body, json_response, lead_id, sales, App, Problem};
 use crate::domain::lead::Confirmation;
 use crate::domain::sales::{CallOutcome, QualificationCall};
@@ -59,7 +59,7 @@ pub(crate) async fn queue<S: LeadStore>(app: &App<S>, req: &Request) -> Result<R
         },
     };
     let page = app.store.queue(stage, limit, query.first("cursor")).await?;
-    let leads: Vec<LeadView> = page.leads.iter().map(|l| LeadView::of(l, &app.scorer, true)).collect();
+    let leads: Vec<LeadSummary> = page.leads.iter().map(|l| LeadSummary::of(l, &app.scorer)).collect();
     Ok(json_response(200, &json!({ "stage": stage, "leads": leads, "next_cursor": page.cursor })))
 }
 

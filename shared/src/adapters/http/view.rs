@@ -141,3 +141,68 @@ impl<'a> LeadView<'a> {
         }
     }
 }
+
+/// A lead in a queue: what sales needs to pick the next call, without history,
+/// explanation, answers or activities, so a page stays small whatever its leads went
+/// through. `GET /leads/{id}` shows the whole lead.
+#[derive(Debug, Serialize)]
+pub struct LeadSummary<'a> {
+    pub id: &'a str,
+    pub stage: Stage,
+    pub stage_name: Option<&'a DisplayName>,
+    pub grade: Option<Grade>,
+    pub score: Option<ScoreView>,
+    pub mql: bool,
+    pub sla_deadline: Option<Timestamp>,
+    pub sla_breached_at: Option<Timestamp>,
+    pub due_at: Option<Timestamp>,
+    pub source: &'a str,
+    pub activity_count: u64,
+    pub owner: Option<&'a str>,
+    pub email: &'a str,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub job_title: Option<&'a str>,
+    pub objection: Option<&'a Objection>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl<'a> LeadSummary<'a> {
+    pub fn of(lead: &'a Lead, scorer: &'a Scorer) -> Self {
+        let score = lead.score.as_ref();
+        let p = &lead.profile;
+        Self {
+            id: lead.id.as_str(),
+            stage: lead.stage,
+            stage_name: scorer.sla().stages.get(&lead.stage),
+            grade: score.map(|s| s.grade),
+            score: score.map(|s| ScoreView {
+                total: s.total,
+                need: s.need,
+                authority: s.authority,
+                readiness: s.readiness,
+                fit: s.fit,
+                engagement: s.engagement,
+            }),
+            mql: score.is_some_and(|s| s.mql),
+            sla_deadline: scorer.sla_deadlines(lead).map(|(breach, _)| breach),
+            sla_breached_at: lead.sla_breached_at,
+            due_at: lead.due_at,
+            source: &lead.source,
+            activity_count: lead.activity_count,
+            owner: lead.owner.as_ref().map(Owner::as_str),
+            email: &p.email,
+            first_name: p.first_name.as_deref(),
+            last_name: p.last_name.as_deref(),
+            company: p.company.as_deref(),
+            job_title: p.job_title.as_deref(),
+            objection: lead.objection.as_ref(),
+            created_at: lead.created_at,
+            updated_at: lead.updated_at,
+            version: lead.version,
+        }
+    }
+}
