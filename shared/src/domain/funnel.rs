@@ -99,9 +99,10 @@ pub struct Bucket {
 pub struct Tally {
     /// Leads that entered each stage.
     pub entered: BTreeMap<Stage, u64>,
-    /// For each funnel stage after the first: seconds each lead took from entering the
-    /// stage before it to entering this one.
-    pub velocity: BTreeMap<Stage, Vec<i64>>,
+    /// For each funnel stage after the first: how long leads took from entering the stage
+    /// before it to entering this one, as counts per duration bucket ([`DURATION_BUCKETS`]):
+    /// an aggregate stays the same size however many leads move.
+    pub velocity: BTreeMap<Stage, BTreeMap<u8, u64>>,
     /// Moves to `nurture` or `disqualified`, by (stage moved to, reason code).
     pub left: BTreeMap<(Stage, String), u64>,
 }
@@ -115,13 +116,59 @@ impl Tally {
         for (stage, n) in &other.entered {
             *self.entered.entry(*stage).or_default() += n;
         }
-        for (stage, durations) in &other.velocity {
-            self.velocity.entry(*stage).or_default().extend(durations);
+        for (stage, buckets) in &other.velocity {
+            let mine = self.velocity.entry(*stage).or_default();
+            for (bucket, n) in buckets {
+                *mine.entry(*bucket).or_default() += n;
+            }
         }
         for (key, n) in &other.left {
             *self.left.entry(key.clone()).or_default() += n;
         }
     }
+}
+
+/// Upper bounds (seconds, inclusive) of the duration buckets of the funnel's velocity:
+/// minutes to a year, finer where sales' response times lie. Longer goes in the last.
+pub const DURATION_BUCKETS: [i64; 28] = [
+    60,
+    300,
+    900,
+    1_800,
+    3_600,
+    7_200,
+    14_400,
+    28_800,
+    43_200,
+    86_400,
+    129_600,
+    172_800,
+    259_200,
+    345_600,
+    432_000,
+    604_800,
+    864_000,
+    1_209_600,
+    1_814_400,
+    2_592_000,
+    3_888_000,
+    5_184_000,
+    7_776_000,
+    10_368_000,
+    15_552_000,
+    23_328_000,
+    31_536_000,
+    i64::MAX,
+];
+
+/// The bucket a duration falls in.
+pub fn duration_bucket(seconds: i64) -> u8 {
+    DURATION_BUCKETS.partition_point(|upper| *upper < seconds) as u8
+}
+
+/// The most a duration in the bucket can be: what the report shows for a median in it.
+pub fn bucket_upper(bucket: u8) -> i64 {
+    DURATION_BUCKETS.get(usize::from(bucket)).copied().unwrap_or(i64::MAX)
 }
 
 /// How many funnel events the lead has: its creation and each history entry.
@@ -163,7 +210,8 @@ pub fn pending(lead: &Lead) -> Vec<(Bucket, Tally)> {
                         .rev()
                         .find(|h| h.to == previous)
                         .map_or(lead.created_at, |h| h.at);
-                    tally.velocity.entry(to).or_default().push(t.at.seconds_since(entered_previous));
+                    let bucket = duration_bucket(t.at.seconds_since(entered_previous));
+                    *tally.velocity.entry(to).or_default().entry(bucket).or_default() += 1;
                 }
             }
         }
@@ -187,8 +235,9 @@ pub struct StageRow {
     /// `entered` of this stage over `entered` of the stage above; `None` at the top or
     /// when nothing entered the stage above.
     pub conversion: Option<f64>,
-    /// The median time from entering the stage above to entering this one, in seconds
-    /// (for an even count the lower middle value); `None` without moves.
+    /// The median time from entering the stage above to entering this one, in seconds:
+    /// the upper bound of the duration bucket that holds the median move (for an even
+    /// count the lower middle one), so "at most"; `None` without moves.
     pub median_seconds: Option<i64>,
     /// How many moves that median is taken over.
     pub moves: u64,
@@ -220,16 +269,22 @@ impl Waterfall {
         for stage in FUNNEL_STAGES {
             let entered = tally.entered.get(&stage).copied().unwrap_or(0);
             let conversion = above.filter(|a| *a > 0).map(|a| round4(entered as f64 / a as f64));
-            let mut durations = tally.velocity.get(&stage).cloned().unwrap_or_default();
-            durations.sort_unstable();
-            let median_seconds = (!durations.is_empty()).then(|| durations[(durations.len() - 1) / 2]);
-            stages.push(StageRow {
-                stage,
-                entered,
-                conversion,
-                median_seconds,
-                moves: durations.len() as u64,
+            let buckets = tally.velocity.get(&stage);
+            let moves: u64 = buckets.map_or(0, |b| b.values().sum());
+            let median_seconds = (moves > 0).then(|| {
+                let middle = (moves - 1) / 2;
+                let mut seen = 0;
+                let bucket = buckets
+                    .into_iter()
+                    .flatten()
+                    .find(|(_, n)| {
+                        seen += **n;
+                        seen > middle
+                    })
+                    .map_or(u8::MAX, |(b, _)| *b);
+                bucket_upper(bucket)
             });
+            stages.push(StageRow { stage, entered, conversion, median_seconds, moves });
             above = Some(entered);
         }
         let mut left: Vec<LeaveRow> = tally
@@ -309,7 +364,7 @@ mod tests {
         let tally = &first[0].1;
         assert_eq!(tally.entered[&Stage::Unqualified], 1);
         assert_eq!(tally.entered[&Stage::Mql], 1);
-        assert_eq!(tally.velocity[&Stage::Mql], vec![3600]);
+        assert_eq!(tally.velocity[&Stage::Mql], BTreeMap::from([(duration_bucket(3600), 1)]));
         l.funnel_mark = crate::domain::lead::FunnelMark(event_count(&l));
         assert!(pending(&l).is_empty(), "counted events are not counted again");
 
@@ -322,7 +377,7 @@ mod tests {
             a
         });
         assert_eq!(all.entered.get(&Stage::Unqualified), None);
-        assert_eq!(all.velocity[&Stage::Sql], vec![49 * 3600]);
+        assert_eq!(all.velocity[&Stage::Sql], BTreeMap::from([(duration_bucket(49 * 3600), 1)]));
         assert_eq!(all.left[&(Stage::Nurture, "sla_expired".to_owned())], 1);
     }
 
@@ -377,16 +432,34 @@ mod tests {
     }
 
     #[test]
+    fn durations_fall_in_fixed_buckets() {
+        assert_eq!(duration_bucket(0), 0);
+        assert_eq!(duration_bucket(60), 0);
+        assert_eq!(duration_bucket(61), 1);
+        assert_eq!(bucket_upper(duration_bucket(3 * 3600)), 14_400);
+        assert_eq!(bucket_upper(duration_bucket(400 * 86_400)), i64::MAX);
+        assert!(DURATION_BUCKETS.windows(2).all(|w| w[0] < w[1]));
+        for s in [1, 59, 60, 61, 3_599, 86_400, 1_000_000, i64::MAX] {
+            let b = duration_bucket(s);
+            assert!(s <= bucket_upper(b) && (b == 0 || s > bucket_upper(b - 1)), "{s}");
+        }
+    }
+
+    #[test]
     fn the_waterfall_converts_stage_over_stage() {
         let mut t = Tally::default();
         t.entered.extend([(Stage::Unqualified, 200), (Stage::Mql, 50), (Stage::Sql, 20), (Stage::Sal, 0)]);
-        t.velocity.insert(Stage::Mql, vec![40, 10, 30, 20]);
+        // Four moves: 40 s, 10 min, 3 h and 2 days.
+        let buckets = [40, 600, 3 * 3600, 2 * 86_400].map(duration_bucket);
+        t.velocity.insert(Stage::Mql, buckets.iter().map(|b| (*b, 1)).collect());
         let w = Waterfall::of(&t);
         assert_eq!(w.stages[0].conversion, None);
         assert_eq!(w.stages[1].conversion, Some(0.25));
         assert_eq!(w.stages[2].conversion, Some(0.4));
         assert_eq!(w.stages[3].conversion, Some(0.0));
-        assert_eq!(w.stages[1].median_seconds, Some(20), "lower middle of an even count");
+        // The lower middle move (10 min) lies in the bucket up to 15 min.
+        assert_eq!(w.stages[1].median_seconds, Some(900), "lower middle of an even count, as a bound");
+        assert_eq!(w.stages[1].moves, 4);
         assert_eq!(w.stages[2].median_seconds, None);
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leadflow::forms::{Scheme, Source};
+use leadflow::funnel::{bucket_upper, duration_bucket};
 use leadflow::http::{route, App, Auth};
 use leadflow::store::{InMemoryStore, LeadStore};
 use leadflow::{ManualClock, Stage, Timestamp};
@@ -65,8 +66,12 @@ impl Book {
                     .flat_map(|(_, v)| v.clone())
                     .collect();
                 seconds.sort_unstable();
-                let median =
-                    if seconds.is_empty() { json!(null) } else { json!(seconds[(seconds.len() - 1) / 2]) };
+                // The report gives the bound of the duration bucket the median falls in.
+                let median = if seconds.is_empty() {
+                    json!(null)
+                } else {
+                    json!(bucket_upper(duration_bucket(seconds[(seconds.len() - 1) / 2])))
+                };
                 let conversion = match above {
                     Some(a) if a > 0 => json!(((entered as f64 / a as f64) * 10_000.0).round() / 10_000.0),
                     _ => json!(null),

@@ -14,8 +14,11 @@ pub const CHECKPOINT_SK: &str = "CHECKPOINT";
 /// The funnel's aggregates: `FUNNEL#<YYYY-MM>`, `<YYYY-MM-DD>#<source>`. One partition
 /// per month, so a report reads one query per month it covers.
 pub const FUNNEL_PK_PREFIX: &str = "FUNNEL#";
-/// Attribute prefixes of an aggregate: entered count, velocity list, leave reason count.
+/// Attribute prefixes of an aggregate: entered count, velocity bucket count
+/// (`h:<stage>:<bucket>`), leave reason count. `v:` (a list of durations) is what items
+/// written before the buckets hold; it is still read.
 pub const FUNNEL_ENTERED: &str = "n:";
+pub const FUNNEL_VELOCITY_BUCKET: &str = "h:";
 pub const FUNNEL_VELOCITY: &str = "v:";
 pub const FUNNEL_LEFT: &str = "r:";
 

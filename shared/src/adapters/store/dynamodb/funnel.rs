@@ -9,7 +9,7 @@ use super::super::table;
 use super::errors::internal;
 use super::item::Item;
 use super::DynamoStore;
-use crate::domain::funnel::{Bucket, Day, Tally};
+use crate::domain::funnel::{duration_bucket, Bucket, Day, Tally};
 use crate::domain::stage::Stage;
 use crate::usecases::store::StoreError;
 
@@ -29,30 +29,27 @@ impl DynamoStore {
             (":day".to_owned(), AttributeValue::S(bucket.day.to_string())),
             (":src".to_owned(), AttributeValue::S(bucket.source.clone())),
         ]);
-        let mut set = vec!["#day = :day".to_owned(), "#src = :src".to_owned()];
+        let set = ["#day = :day".to_owned(), "#src = :src".to_owned()];
         let mut add = Vec::new();
-        let counts =
-            tally.entered.iter().map(|(stage, n)| (format!("{}{stage}", table::FUNNEL_ENTERED), *n)).chain(
+        let counts = tally
+            .entered
+            .iter()
+            .map(|(stage, n)| (format!("{}{stage}", table::FUNNEL_ENTERED), *n))
+            .chain(
                 tally
                     .left
                     .iter()
                     .map(|((stage, reason), n)| (format!("{}{stage}:{reason}", table::FUNNEL_LEFT), *n)),
-            );
+            )
+            .chain(tally.velocity.iter().flat_map(|(stage, buckets)| {
+                buckets
+                    .iter()
+                    .map(move |(b, n)| (format!("{}{stage}:{b}", table::FUNNEL_VELOCITY_BUCKET), *n))
+            }));
         for (i, (name, n)) in counts.enumerate() {
             names.insert(format!("#c{i}"), name);
             values.insert(format!(":c{i}"), AttributeValue::N(n.to_string()));
             add.push(format!("#c{i} :c{i}"));
-        }
-        for (i, (stage, seconds)) in tally.velocity.iter().enumerate() {
-            names.insert(format!("#v{i}"), format!("{}{stage}", table::FUNNEL_VELOCITY));
-            values.insert(
-                format!(":v{i}"),
-                AttributeValue::L(seconds.iter().map(|s| AttributeValue::N(s.to_string())).collect()),
-            );
-            set.push(format!("#v{i} = list_append(if_not_exists(#v{i}, :empty), :v{i})"));
-        }
-        if !tally.velocity.is_empty() {
-            values.insert(":empty".to_owned(), AttributeValue::L(vec![]));
         }
         let mut expression = format!("SET {}", set.join(", "));
         if !add.is_empty() {
@@ -82,10 +79,22 @@ pub(super) fn tally_from_item(item: &Item) -> Option<(Bucket, Tally)> {
             if let AttributeValue::N(n) = value {
                 tally.entered.insert(stage, n.parse().ok()?);
             }
+        } else if let Some((stage, bucket)) = name
+            .strip_prefix(table::FUNNEL_VELOCITY_BUCKET)
+            .and_then(|r| r.split_once(':'))
+            .and_then(|(s, b)| Some((Stage::from_id(s)?, b.parse::<u8>().ok()?)))
+        {
+            if let AttributeValue::N(n) = value {
+                *tally.velocity.entry(stage).or_default().entry(bucket).or_default() +=
+                    n.parse::<u64>().ok()?;
+            }
         } else if let Some(stage) = name.strip_prefix(table::FUNNEL_VELOCITY).and_then(Stage::from_id) {
+            // An aggregate from before the buckets: its list of durations, bucketed.
             if let AttributeValue::L(list) = value {
-                let seconds = list.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).collect();
-                tally.velocity.insert(stage, seconds);
+                let buckets = tally.velocity.entry(stage).or_default();
+                for seconds in list.iter().filter_map(|v| v.as_n().ok()?.parse::<i64>().ok()) {
+                    *buckets.entry(duration_bucket(seconds)).or_default() += 1;
+                }
             }
         } else if let Some((stage, reason)) =
             name.strip_prefix(table::FUNNEL_LEFT).and_then(|r| r.split_once(':'))
