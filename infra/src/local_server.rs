@@ -86,10 +86,12 @@ async fn to_lambda(req: hyper::Request<Incoming>, tokens: &Tokens) -> Result<lam
     let mut request = lambda_http::Request::from_parts(parts, body).with_query_string_parameters(query);
     if sales_route && !tokens.0.is_empty() {
         if let Some(token) = bearer {
-            let scopes = tokens
-                .0
-                .get(&token)
-                .ok_or_else(|| Problem::unauthorized("invalid-token", "the bearer token is not valid"))?;
+            let scopes = tokens.0.get(&token).ok_or_else(|| {
+                Problem::unauthorized(
+                    leadflow::http::problem::ProblemKind::InvalidToken,
+                    "the bearer token is not valid",
+                )
+            })?;
             request = request.with_request_context(context_with_scopes(scopes));
         }
     }

@@ -3,7 +3,7 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
-use super::problem::Problem;
+use super::problem::{Problem, ProblemKind};
 
 pub const SCOPE_READ: &str = "leads/read";
 pub const SCOPE_HANDOVER: &str = "leads/handover";
@@ -46,7 +46,7 @@ pub fn require(auth: Auth, req: &Request, scope: &str) -> Result<(), Problem> {
         return Ok(());
     }
     match granted_scopes(req) {
-        None => Err(Problem::unauthorized("missing-token", "this route needs a bearer token")),
+        None => Err(Problem::unauthorized(ProblemKind::MissingToken, "this route needs a bearer token")),
         Some(scopes) if scopes.iter().any(|s| s == scope) => Ok(()),
         Some(_) => Err(Problem::forbidden(scope)),
     }

@@ -4,6 +4,7 @@
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
+use super::problem::ProblemKind;
 use super::routes::{serve, Function};
 use super::{body_bytes, header, App, Problem};
 use crate::adapters::intake::{self as forms, Signed, Source, MAX_BODY};
@@ -16,7 +17,7 @@ pub async fn handle<S: LeadStore>(app: &App<S>, req: Request) -> Response<Body> 
 
 fn source<'a, S>(app: &'a App<S>, name: &str) -> Result<&'a Source, Problem> {
     app.sources.get(name).ok_or_else(|| {
-        Problem::new(404, "unknown-source", "Unknown source", format!("no source `{name}` is configured"))
+        Problem::of(ProblemKind::UnknownSource, format!("no source `{name}` is configured"))
             .with("source", name)
     })
 }
@@ -39,10 +40,8 @@ pub(crate) fn preflight<S>(app: &App<S>, req: &Request, name: &str) -> Result<Re
     let origin = header(req, "origin").unwrap_or("");
     let method = header(req, "access-control-request-method").unwrap_or("");
     if !source.allows_origin(origin) || !method.eq_ignore_ascii_case("POST") {
-        return Err(Problem::new(
-            403,
-            "origin-not-allowed",
-            "This origin may not post to this source",
+        return Err(Problem::of(
+            ProblemKind::OriginNotAllowed,
             format!("source `{name}` takes browser posts only from its configured `allowed_origins`"),
         )
         .with("source", name));
@@ -88,7 +87,9 @@ async fn accept<S: LeadStore>(
     };
     let get = |h: &str| header(req, h);
     forms::verify(source, &Signed { method: req.method().as_str(), url: &url, header: &get, body, now })
-        .map_err(|e| Problem::unauthorized("bad-signature", e.to_string()).with("source", name.clone()))?;
+        .map_err(|e| {
+            Problem::unauthorized(ProblemKind::BadSignature, e.to_string()).with("source", name.clone())
+        })?;
 
     let fields = forms::parse(header(req, "content-type").unwrap_or(""), body)?;
     let submission = forms::submission(

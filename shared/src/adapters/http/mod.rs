@@ -28,7 +28,7 @@ use crate::usecases::sales::Sales;
 
 pub use crate::adapters::intake::Sources;
 pub use auth::Auth;
-pub use problem::Problem;
+pub use problem::{Problem, ProblemKind};
 pub use routes::{function_for, route, Function, ROUTES};
 
 /// Everything a handler needs, built once per Lambda instance (or local server).

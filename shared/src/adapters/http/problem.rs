@@ -14,6 +14,92 @@ use crate::usecases::sales::SalesError;
 /// The `type` of every problem is `urn:leadflow:problem:<slug>`.
 pub const TYPE_PREFIX: &str = "urn:leadflow:problem:";
 
+/// Every kind of problem Leadflow answers, with its stable slug (the `type`), status and
+/// title: the one list the README's error table and `openapi.json` document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    Malformed,
+    BadCursor,
+    BadSignature,
+    MissingToken,
+    InvalidToken,
+    MissingScope,
+    OriginNotAllowed,
+    NotFound,
+    UnknownSource,
+    MethodNotAllowed,
+    Conflict,
+    Contention,
+    IllegalTransition,
+    BodyTooLarge,
+    UnsupportedMediaType,
+    InvalidField,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 18] = [
+        ProblemKind::Malformed,
+        ProblemKind::BadCursor,
+        ProblemKind::BadSignature,
+        ProblemKind::MissingToken,
+        ProblemKind::InvalidToken,
+        ProblemKind::MissingScope,
+        ProblemKind::OriginNotAllowed,
+        ProblemKind::NotFound,
+        ProblemKind::UnknownSource,
+        ProblemKind::MethodNotAllowed,
+        ProblemKind::Conflict,
+        ProblemKind::Contention,
+        ProblemKind::IllegalTransition,
+        ProblemKind::BodyTooLarge,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::InvalidField,
+        ProblemKind::Unavailable,
+        ProblemKind::Internal,
+    ];
+
+    const fn parts(self) -> (u16, &'static str, &'static str) {
+        match self {
+            ProblemKind::Malformed => (400, "malformed-request", "The request body could not be read"),
+            ProblemKind::BadCursor => (400, "bad-cursor", "Invalid cursor"),
+            ProblemKind::BadSignature => (401, "bad-signature", "Not authenticated"),
+            ProblemKind::MissingToken => (401, "missing-token", "Not authenticated"),
+            ProblemKind::InvalidToken => (401, "invalid-token", "Not authenticated"),
+            ProblemKind::MissingScope => (403, "missing-scope", "The token lacks the scope this route needs"),
+            ProblemKind::OriginNotAllowed => {
+                (403, "origin-not-allowed", "This origin may not post to this source")
+            }
+            ProblemKind::NotFound => (404, "not-found", "Not found"),
+            ProblemKind::UnknownSource => (404, "unknown-source", "Unknown source"),
+            ProblemKind::MethodNotAllowed => (405, "method-not-allowed", "Method not allowed"),
+            ProblemKind::Conflict => (409, "conflict", "The lead changed while this request was applied"),
+            ProblemKind::Contention => (409, "conflict", "Too many simultaneous changes to this lead"),
+            ProblemKind::IllegalTransition => {
+                (409, "illegal-transition", "The lead is not in a stage that allows this")
+            }
+            ProblemKind::BodyTooLarge => (413, "body-too-large", "The request body is too large"),
+            ProblemKind::UnsupportedMediaType => (415, "unsupported-media-type", "Unsupported media type"),
+            ProblemKind::InvalidField => (422, "invalid-field", "A field is missing or invalid"),
+            ProblemKind::Unavailable => (503, "unavailable", "The lead store is unavailable"),
+            ProblemKind::Internal => (500, "internal", "Internal error"),
+        }
+    }
+
+    pub const fn status(self) -> u16 {
+        self.parts().0
+    }
+
+    pub const fn slug(self) -> &'static str {
+        self.parts().1
+    }
+
+    pub const fn title(self) -> &'static str {
+        self.parts().2
+    }
+}
+
 /// One problem response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -27,8 +113,15 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: u16, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, slug, title, detail: detail.into(), extra: Map::new(), retry_after: None }
+    pub fn of(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self {
+            status: kind.status(),
+            slug: kind.slug(),
+            title: kind.title(),
+            detail: detail.into(),
+            extra: Map::new(),
+            retry_after: None,
+        }
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -37,57 +130,44 @@ impl Problem {
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(400, "malformed-request", "The request body could not be read", detail)
+        Self::of(ProblemKind::Malformed, detail)
     }
 
     pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
-        Self::new(422, "invalid-field", "A field is missing or invalid", detail).with("field", field)
+        Self::of(ProblemKind::InvalidField, detail).with("field", field)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(404, "not-found", "Not found", detail)
+        Self::of(ProblemKind::NotFound, detail)
     }
 
-    pub fn unauthorized(slug: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(401, slug, "Not authenticated", detail)
+    pub fn unauthorized(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self::of(kind, detail)
     }
 
     pub fn forbidden(scope: &str) -> Self {
-        Self::new(
-            403,
-            "missing-scope",
-            "The token lacks the scope this route needs",
-            format!("this route needs the scope `{scope}`"),
-        )
-        .with("scope", scope)
+        Self::of(ProblemKind::MissingScope, format!("this route needs the scope `{scope}`"))
+            .with("scope", scope)
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(
-            413,
-            "body-too-large",
-            "The request body is too large",
-            format!("the body may be at most {limit} bytes"),
-        )
-        .with("limit", limit)
+        Self::of(ProblemKind::BodyTooLarge, format!("the body may be at most {limit} bytes"))
+            .with("limit", limit)
     }
 
     pub fn unsupported_media_type(got: &str) -> Self {
-        Self::new(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
+        Self::of(
+            ProblemKind::UnsupportedMediaType,
             format!("send `application/json` or `application/x-www-form-urlencoded`, not `{got}`"),
         )
     }
 
     pub fn method_not_allowed(allowed: &str) -> Self {
-        Self::new(405, "method-not-allowed", "Method not allowed", format!("this route allows {allowed}"))
-            .with("allow", allowed)
+        Self::of(ProblemKind::MethodNotAllowed, format!("this route allows {allowed}")).with("allow", allowed)
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(500, "internal", "Internal error", detail)
+        Self::of(ProblemKind::Internal, detail)
     }
 
     pub fn into_response(self) -> Response<Body> {
@@ -114,25 +194,19 @@ impl Problem {
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict => Problem::new(
-                409,
-                "conflict",
-                "The lead changed while this request was applied",
+            StoreError::Conflict => Problem::of(
+                ProblemKind::Conflict,
                 "another change to this lead landed first; read it again and retry",
             ),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "store unavailable");
-                let mut p =
-                    Problem::new(503, "unavailable", "The lead store is unavailable", "try again shortly");
+                let mut p = Problem::of(ProblemKind::Unavailable, "try again shortly");
                 p.retry_after = Some(2);
                 p
             }
-            StoreError::BadCursor => Problem::new(
-                400,
-                "bad-cursor",
-                "Invalid cursor",
-                "the cursor is not one this listing handed out",
-            ),
+            StoreError::BadCursor => {
+                Problem::of(ProblemKind::BadCursor, "the cursor is not one this listing handed out")
+            }
             StoreError::Internal(why) => {
                 tracing::error!(error = %why, "store error");
                 Problem::internal("the lead store reported an error; it has been logged")
@@ -146,10 +220,8 @@ impl From<IntakeError> for Problem {
         match e {
             IntakeError::Store(s) => s.into(),
             IntakeError::Contention(n) => {
-                let mut p = Problem::new(
-                    409,
-                    "conflict",
-                    "Too many simultaneous changes to this lead",
+                let mut p = Problem::of(
+                    ProblemKind::Contention,
                     format!("gave up after {n} conflicting writes; retry the delivery"),
                 );
                 p.retry_after = Some(1);
@@ -165,14 +237,9 @@ impl From<IntakeError> for Problem {
 
 impl From<IllegalTransition> for Problem {
     fn from(e: IllegalTransition) -> Self {
-        Problem::new(
-            409,
-            "illegal-transition",
-            "The lead is not in a stage that allows this",
-            format!("the lead is in stage `{}`: {e}", e.from),
-        )
-        .with("stage", e.from.id())
-        .with("target_stage", e.to.id())
+        Problem::of(ProblemKind::IllegalTransition, format!("the lead is in stage `{}`: {e}", e.from))
+            .with("stage", e.from.id())
+            .with("target_stage", e.to.id())
     }
 }
 
@@ -198,6 +265,27 @@ impl From<FormError> for Problem {
             FormError::Malformed(detail) => Problem::malformed(detail),
             FormError::UnsupportedMediaType(media) => Problem::unsupported_media_type(&media),
             FormError::InvalidField { field, detail } => Problem::invalid_field(&field, detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_slug_and_title_and_is_documented() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let openapi =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json")).unwrap();
+        for (i, a) in ProblemKind::ALL.iter().enumerate() {
+            for b in &ProblemKind::ALL[i + 1..] {
+                assert_ne!((a.slug(), a.title()), (b.slug(), b.title()), "{a:?} and {b:?}");
+            }
+            assert!(readme.contains(&format!("`{}`", a.slug())), "README's error table lacks `{}`", a.slug());
+            assert!(openapi.contains(a.slug()), "openapi.json lacks `{}`", a.slug());
+            let p = Problem::of(*a, "x");
+            assert_eq!((p.status, p.slug), (a.status(), a.slug()));
         }
     }
 }
