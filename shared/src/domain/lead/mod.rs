@@ -15,7 +15,7 @@ mod normalise;
 mod parts;
 
 pub use normalise::{
-    email_domain, normalise_country, normalise_email, normalise_multiline, normalise_text,
+    email_domain, is_invisible, normalise_country, normalise_email, normalise_multiline, normalise_text,
     parse_company_size, truncate_chars, InvalidEmail,
 };
 pub use parts::{

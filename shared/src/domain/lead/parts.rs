@@ -10,8 +10,12 @@ use crate::domain::vocabulary::{Note, Owner};
 /// Who the person is. Every field is normalised (see [`normalise_text`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Profile {
+    /// The email for people to read: NFKC, lower case, the domain in Unicode
+    /// (`info@müller.de`). The lead's id is keyed by its canonical form (the domain in
+    /// punycode), so every spelling of the address is this one lead.
     pub email: String,
-    /// The part of the email after `@`: the company's domain unless it is free-mail.
+    /// The part of the email after `@` in its IDNA ASCII form (`xn--mller-kva.de`), as
+    /// domain lists and DNS spell it: the company's domain unless it is free-mail.
     pub company_domain: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
