@@ -1,4 +1,8 @@
 //! Input normalisation at the edge: emails, names, company sizes, countries.
+//!
+//! Every text a form sends is stored only after [`normalise_text`] (one line) or
+//! [`normalise_multiline`] (a message): no control character survives either, and only a
+//! message keeps line breaks.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -117,17 +121,29 @@ pub fn email_domain(email: &str) -> &str {
     email.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// Trims, folds inner white space to one space, NFC-normalises; keeps case and letters
-/// ("Jürgen Groß" stays "Jürgen Groß"). Empty text is no value.
+/// Trims, folds inner white space (line breaks and tabs among it) to one space, removes
+/// every other control character (NUL, escape, DEL, C1 controls), NFC-normalises; keeps
+/// case and letters ("Jürgen Groß" stays "Jürgen Groß"). Empty text is no value.
 pub fn normalise_text(raw: &str) -> Option<String> {
-    let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut folded = String::with_capacity(raw.len());
+    for word in raw.split_whitespace() {
+        let start = folded.len();
+        if start > 0 {
+            folded.push(' ');
+        }
+        let before = folded.len();
+        folded.extend(word.chars().filter(|c| !c.is_control()));
+        if folded.len() == before {
+            folded.truncate(start);
+        }
+    }
     let text: String = folded.nfc().collect();
     (!text.is_empty()).then_some(text)
 }
 
-/// Like [`normalise_text`], but keeps the line breaks between non-empty lines: a
+/// Like [`normalise_text`], but keeps the line breaks (`\n`) between non-empty lines: a
 /// message's signature ("Leitung Vertrieb") stays on its own line. Other control
-/// characters go with the white space.
+/// characters (a `\r` among them) go with the white space or are removed.
 pub fn normalise_multiline(raw: &str) -> Option<String> {
     let lines: Vec<String> = raw.lines().filter_map(normalise_text).collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
@@ -216,20 +232,6 @@ mod tests {
     }
 
     #[test]
-    fn names_keep_their_letters() {
-        assert_eq!(normalise_text("  Jürgen   Groß ").as_deref(), Some("Jürgen Groß"));
-        // NFD input (u + combining diaeresis) becomes the composed form.
-        assert_eq!(normalise_text("Ju\u{308}rgen").as_deref(), Some("Jürgen"));
-        assert_eq!(normalise_text("   "), None);
-        assert_eq!(
-            normalise_multiline("Bitte Angebot.\r\n\r\n  ppa. Thomas   Reindl \nLeitung Vertrieb\n")
-                .as_deref(),
-            Some("Bitte Angebot.\nppa. Thomas Reindl\nLeitung Vertrieb")
-        );
-        assert_eq!(normalise_multiline(" \n \n"), None);
-    }
-
-    #[test]
     fn look_alike_emails_are_folded_or_refused() {
         // Full-width letters, @ and full stop are the plain address.
         let wide = "\u{ff41}\u{ff4e}\u{ff4e}\u{ff41}\u{ff20}\u{ff45}xample\u{ff0e}de";
@@ -270,6 +272,35 @@ mod tests {
         assert_eq!(normalise_email("info@xn--e1afmkfd.xn--p1ai").unwrap(), "info@пример.рф");
         assert_eq!(normalise_email("info@xn--zz.de"), Err(InvalidEmail::Domain));
         assert_eq!(normalise_email("info@bad_domain.de"), Err(InvalidEmail::Domain));
+    }
+
+    #[test]
+    fn names_keep_their_letters() {
+        assert_eq!(normalise_text("  Jürgen   Groß ").as_deref(), Some("Jürgen Groß"));
+        // NFD input (u + combining diaeresis) becomes the composed form.
+        assert_eq!(normalise_text("Ju\u{308}rgen").as_deref(), Some("Jürgen"));
+        assert_eq!(normalise_text("   "), None);
+        assert_eq!(
+            normalise_multiline("Bitte Angebot.\r\n\r\n  ppa. Thomas   Reindl \nLeitung Vertrieb\n")
+                .as_deref(),
+            Some("Bitte Angebot.\nppa. Thomas Reindl\nLeitung Vertrieb")
+        );
+        assert_eq!(normalise_multiline(" \n \n"), None);
+    }
+
+    #[test]
+    fn control_characters_never_survive() {
+        assert_eq!(
+            normalise_text("Anna\u{0}\u{7}\u{1b}[31m Groß\u{7f}\u{85}").as_deref(),
+            Some("Anna[31m Groß")
+        );
+        assert_eq!(normalise_text("utm\r\nsource").as_deref(), Some("utm source"));
+        assert_eq!(normalise_text("a \u{0} b").as_deref(), Some("a b"));
+        assert_eq!(normalise_text("\u{0}\u{1}"), None);
+        assert_eq!(
+            normalise_multiline("Hallo\u{0}\r\nBitte \u{1b}Angebot\rheute\n\u{7}\n").as_deref(),
+            Some("Hallo\nBitte Angebot heute")
+        );
     }
 
     #[test]
