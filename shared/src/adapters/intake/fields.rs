@@ -117,6 +117,12 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// A delivery id as a form tool sends it: `None` when empty or blank, which would
+/// otherwise be one key for every later delivery.
+pub(crate) fn delivery_id(value: &Value) -> Option<String> {
+    scalar(value).filter(|id| !id.trim().is_empty())
+}
+
 pub(crate) fn insert(fields: &mut Fields, name: &str, value: &Value) -> Result<(), FormError> {
     if let (Some(field), Value::Object(_)) = (canonical(name), value) {
         return Err(FormError::invalid(field, format!("`{name}` must be text, not an object")));

@@ -4,7 +4,7 @@
 use hmac::Mac;
 use serde_json::{Map, Value};
 
-use super::fields::{insert, scalar, Fields, FormError};
+use super::fields::{delivery_id, insert, Fields, FormError};
 use super::signed::{mac, within_window, SignatureError, Signed};
 
 const H: &str = "x-webflow-signature";
@@ -35,7 +35,7 @@ pub fn decode(doc: &Map<String, Value>) -> Result<Option<Fields>, FormError> {
         return Ok(None);
     };
     let mut fields = Fields {
-        delivery_id: doc.get("payload").and_then(|p| p.get("id")).and_then(scalar),
+        delivery_id: doc.get("payload").and_then(|p| p.get("id")).and_then(delivery_id),
         ..Fields::default()
     };
     for (k, v) in data {
