@@ -5,7 +5,7 @@ use hmac::Mac;
 use serde_json::{Map, Value};
 
 use super::fields::{delivery_id, insert, Fields, FormError};
-use super::signed::{mac, within_window, SignatureError, Signed};
+use super::signed::{mac, within_window_millis, SignatureError, Signed};
 
 const H: &str = "x-webflow-signature";
 const T: &str = "x-webflow-timestamp";
@@ -15,7 +15,7 @@ pub fn verify(secret: &str, r: &Signed<'_>) -> Result<(), SignatureError> {
         .map_err(|_| SignatureError::Malformed(H))?;
     let millis: i64 =
         (r.header)(T).ok_or(SignatureError::Missing(T))?.parse().map_err(|_| SignatureError::Malformed(T))?;
-    within_window(millis / 1000, r.now)?;
+    within_window_millis(millis, r.now)?;
     let mut m = mac(secret);
     m.update(format!("{millis}:").as_bytes());
     m.update(r.body);
