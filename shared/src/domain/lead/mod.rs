@@ -31,6 +31,10 @@ pub const ACTIVITY_KINDS: usize = 24;
 /// How many free-form attributes a lead keeps, and how long each value may be.
 pub const MAX_ATTRIBUTES: usize = 24;
 pub const MAX_ATTRIBUTE_LEN: usize = 256;
+/// The longest attribute name kept (longer names are cut).
+pub const MAX_ATTRIBUTE_NAME_LEN: usize = 64;
+/// The longest raw value kept in [`Profile::unparsed`].
+pub const MAX_UNPARSED_LEN: usize = 256;
 /// The longest free text (a form's message) kept for scoring.
 pub const MAX_MESSAGE_LEN: usize = 2_000;
 
@@ -228,6 +232,17 @@ impl Lead {
                 *old = new;
             }
         }
+        // A field given anew replaces what could not be read of it before.
+        let given = [
+            ("first_name", newer.first_name.is_some()),
+            ("last_name", newer.last_name.is_some()),
+            ("company", newer.company.is_some()),
+            ("job_title", newer.job_title.is_some()),
+            ("company_size", newer.company_size.is_some()),
+            ("industry", newer.industry.is_some()),
+            ("country", newer.country.is_some()),
+            ("phone", newer.phone.is_some()),
+        ];
         take(&mut self.profile.first_name, newer.first_name);
         take(&mut self.profile.last_name, newer.last_name);
         take(&mut self.profile.company, newer.company);
@@ -236,6 +251,12 @@ impl Lead {
         take(&mut self.profile.industry, newer.industry);
         take(&mut self.profile.country, newer.country);
         take(&mut self.profile.phone, newer.phone);
+        for (field, given) in given {
+            if given {
+                self.profile.unparsed.remove(field);
+            }
+        }
+        self.profile.unparsed.extend(newer.unparsed);
     }
 
     /// Merges newer answers, keeping whichever of old and new was given later.
@@ -259,7 +280,8 @@ impl Lead {
             if self.attributes.len() >= MAX_ATTRIBUTES && !self.attributes.contains_key(&k) {
                 continue;
             }
-            self.attributes.insert(truncate_chars(&k, 64), truncate_chars(&v, MAX_ATTRIBUTE_LEN));
+            self.attributes
+                .insert(truncate_chars(&k, MAX_ATTRIBUTE_NAME_LEN), truncate_chars(&v, MAX_ATTRIBUTE_LEN));
         }
     }
 }
