@@ -7,8 +7,10 @@
 //! accepted is clean (no control characters, no blank names or keys, bounded).
 //!
 //! The normal test run tries [`DEFAULT_CASES`] inputs per target (a few seconds in a debug
-//! build). A long run: `LEADFLOW_FUZZ_CASES=1000000 cargo test --release -p leadflow --test
-//! integration fuzz -- --nocapture` (each target reports its executions and time).
+//! build). A long run, with overflow checks on as in a debug build:
+//! `CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true LEADFLOW_FUZZ_CASES=1000000 cargo test
+//! --release -p leadflow --test integration fuzz -- --nocapture` (each target reports its
+//! executions, outcomes and time). What it found stays in [`regressions`].
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -28,7 +30,7 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use serde_json::{json, Map, Value};
 
 /// Inputs per target in the normal test run.
-const DEFAULT_CASES: u32 = 3_000;
+const DEFAULT_CASES: u32 = 5_000;
 const NOW: Timestamp = Timestamp::from_unix(1_795_773_600);
 const SECRET: &str = "fuzz-secret-0123456789";
 
@@ -458,38 +460,49 @@ fn fuzz_parse_and_submission() {
     });
 }
 
-fn header_value() -> impl Strategy<Value = String> {
-    let number = prop_oneof![
-        any::<i64>().prop_map(|n| n.to_string()),
-        Just(i64::MIN.to_string()),
-        Just(i64::MAX.to_string()),
-        (-400_000i64..400_000).prop_map(|d| (NOW.unix() * 1000 + d).to_string()),
-        (-400i64..400).prop_map(|d| (NOW.unix() + d).to_string()),
-        "[0-9]{19,40}",
-        "-[0-9]{19,40}",
-    ];
-    let generic = (
-        prop_oneof![number.clone(), text()],
-        prop::collection::vec(prop_oneof!["[0-9a-f]{64}", "[0-9a-fA-F]{0,70}", text()], 0..12),
-    )
-        .prop_map(|(t, v1)| {
-            let mut h = format!("t={t}");
-            for v in v1 {
-                h.push_str(&format!(",v1={v}"));
-            }
-            h
-        });
+/// A timestamp header: extremes, numbers beyond `i64`, times near now (seconds and ms).
+fn number() -> impl Strategy<Value = String> {
     prop_oneof![
-        2 => number,
-        2 => generic,
-        1 => "sha256=[A-Za-z0-9+/=]{0,60}",
-        1 => "sha256=[A-Za-z0-9+/]{43}=",
-        1 => "[A-Za-z0-9+/=]{0,60}",
-        1 => "[A-Za-z0-9+/]{43}=",
-        1 => "[0-9a-f]{0,80}",
-        1 => "[0-9a-f]{64}",
-        2 => text(),
+        2 => any::<i64>().prop_map(|n| n.to_string()),
+        1 => Just(i64::MIN.to_string()),
+        1 => Just(i64::MAX.to_string()),
+        1 => Just((NOW.unix().wrapping_add(i64::MIN)).to_string()),
+        2 => (-400_000i64..400_000).prop_map(|d| (NOW.unix() * 1000 + d).to_string()),
+        2 => (-400i64..400).prop_map(|d| (NOW.unix() + d).to_string()),
+        1 => "[0-9]{19,40}",
+        1 => "-[0-9]{19,40}",
+        1 => "[+-]?[0-9]{0,5}",
     ]
+}
+
+/// `X-Leadflow-Signature`: a `t` and `v1` entries, mostly well-formed, up to a dozen.
+fn generic_header() -> impl Strategy<Value = String> {
+    let v1 = prop_oneof![8 => "[0-9a-f]{64}", 1 => "[0-9a-fA-F]{0,70}", 1 => text()];
+    (prop_oneof![6 => number(), 1 => text()], prop::collection::vec(v1, 0..12), any::<bool>()).prop_map(
+        |(t, v1, t_last)| {
+            let mut parts: Vec<String> = v1.into_iter().map(|v| format!("v1={v}")).collect();
+            if t_last {
+                parts.push(format!("t={t}"));
+            } else {
+                parts.insert(0, format!("t={t}"));
+            }
+            parts.join(",")
+        },
+    )
+}
+
+/// A value for the named header: mostly of its own shape, sometimes anything.
+fn header_value(name: &str) -> BoxedStrategy<String> {
+    let own: BoxedStrategy<String> = match name {
+        "x-leadflow-signature" => generic_header().boxed(),
+        "typeform-signature" => {
+            prop_oneof!["sha256=[A-Za-z0-9+/]{43}=", "sha256=[A-Za-z0-9+/=]{0,60}"].boxed()
+        }
+        "x-hubspot-signature-v3" => prop_oneof!["[A-Za-z0-9+/]{43}=", "[A-Za-z0-9+/=]{0,60}"].boxed(),
+        "x-webflow-signature" => prop_oneof!["[0-9a-f]{64}", "[0-9a-fA-F]{0,80}"].boxed(),
+        _ => number().boxed(),
+    };
+    prop_oneof![4 => own, 1 => text()].boxed()
 }
 
 #[test]
@@ -502,7 +515,7 @@ fn fuzz_verify() {
         "x-webflow-signature",
         "x-webflow-timestamp",
     ];
-    let headers = prop::collection::vec(prop::option::weighted(0.85, header_value()), names.len());
+    let headers: Vec<_> = names.iter().map(|n| prop::option::weighted(0.9, header_value(n))).collect();
     let schemes = prop::sample::select(vec![
         Scheme::Generic,
         Scheme::Typeform,
@@ -614,4 +627,19 @@ fn fuzz_email_identity() {
         }
         Ok(())
     });
+}
+
+/// What the fuzz target found, kept: signature times an `i64` subtraction overflowed on
+/// (a panic in debug builds; in release, `now - t` wrapped to `i64::MIN`, whose `abs()` is
+/// negative, so the window check passed before the signature was compared).
+#[test]
+fn regressions() {
+    let generic = Source { scheme: Scheme::Generic, secret: Some(SECRET.into()) };
+    for t in [i64::MIN, NOW.unix().wrapping_add(i64::MIN), i64::MIN + 1] {
+        let header = format!("t={t},v1={}", "00".repeat(32));
+        let get = |h: &str| (h == "x-leadflow-signature").then_some(header.as_str());
+        let signed =
+            Signed { method: "POST", url: "https://x/intake/p", header: &get, body: b"{}", now: NOW };
+        assert_eq!(forms::verify(&generic, &signed), Err(SignatureError::Expired), "t={t}");
+    }
 }
