@@ -1,6 +1,9 @@
 //! Conditions compiled for fast matching, and the facts of a lead they look at.
 
+use std::borrow::Cow;
+
 use crate::domain::clock::Timestamp;
+use crate::domain::identity::ascii_domain;
 use crate::domain::lead::{email_domain, Lead};
 use crate::domain::lists::DomainList;
 use crate::domain::matching::{answer_key, words, GlobSet, KeywordSet};
@@ -119,7 +122,7 @@ impl Matcher {
             Matcher::CompanySize(min, max) => flag(
                 lead.company_size.is_some_and(|s| min.is_none_or(|m| s >= m) && max.is_none_or(|m| s <= m)),
             ),
-            Matcher::EmailDomain(g) => flag(g.matches(lead.domain)),
+            Matcher::EmailDomain(g) => flag(g.matches(&lead.domain)),
             Matcher::EmailLocal(g) => flag(g.matches(lead.local)),
             Matcher::Filled(fields) => {
                 flag(fields.iter().any(|f| lead.lead.attributes.get(f).is_some_and(|v| !v.trim().is_empty())))
@@ -142,7 +145,7 @@ impl Matcher {
                     None => Holds::No,
                 }
             }
-            Matcher::EmailList(lists) => flag(lists.iter().any(|l| l.contains(lead.domain))),
+            Matcher::EmailList(lists) => flag(lists.iter().any(|l| l.contains(&lead.domain))),
             Matcher::Seniority(s) => flag(facts.seniority.is_some_and(|x| s.contains(&x))),
             Matcher::JobFunction(f) => flag(facts.function.is_some_and(|x| f.contains(&x))),
             Matcher::BudgetRole(b) => flag(facts.budget_role.is_some_and(|x| b.contains(&x))),
@@ -172,7 +175,8 @@ pub(crate) struct Facts<'a> {
     industry: Vec<String>,
     country: Option<&'a str>,
     company_size: Option<u32>,
-    domain: &'a str,
+    /// The email's domain in its IDNA ASCII form, as domain lists and SLA patterns spell it.
+    domain: Cow<'a, str>,
     local: &'a str,
 }
 
@@ -197,7 +201,10 @@ impl<'a> Facts<'a> {
             industry: text(&p.industry),
             country: p.country.as_deref(),
             company_size: p.company_size,
-            domain: email_domain(&p.email),
+            domain: {
+                let shown = email_domain(&p.email);
+                ascii_domain(shown).unwrap_or(Cow::Borrowed(shown))
+            },
             local: p.email.rsplit_once('@').map_or("", |(l, _)| l),
         }
     }

@@ -30,7 +30,7 @@ pub struct Submission {
     pub received_at: Timestamp,
     /// The `Idempotency-Key`, or the form tool's own delivery id.
     pub delivery_key: Option<String>,
-    /// Normalised; `profile.email` is the lead's identity.
+    /// Normalised; the canonical form of `profile.email` is the lead's identity (see `identity`).
     pub profile: Profile,
     pub answers: Answers,
     /// What the person did; [`FORM_SUBMISSION`] if the form does not say.

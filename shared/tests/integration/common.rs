@@ -45,6 +45,7 @@ impl Persona {
             industry: text(self.industry),
             country: self.country.and_then(normalise_country),
             phone: None,
+            unparsed: Default::default(),
         };
         let answered = T0.plus_days(-self.answered_days_ago);
         let mut lead = Lead::new(key().lead_id(&email), "web", profile, answered);

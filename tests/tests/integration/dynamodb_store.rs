@@ -98,7 +98,8 @@ async fn a_typical_item_stays_well_under_4_kb() {
     // The raw item, as DynamoDB holds it (size: names plus values, as DynamoDB counts).
     let raw = raw_item(&store, &lead.id).await;
     let size = item_size(&raw);
-    assert!(size < 3 * 1024, "a lead with 10 activities takes {size} bytes");
+    // Facts read from the text and where each profile field came from add ~0.7 KB.
+    assert!(size < 4 * 1024, "a lead with 10 activities takes {size} bytes");
     assert_eq!(raw.get("queue_stage").and_then(|v| v.as_s().ok()).map(String::as_str), Some("mql"));
     assert!(raw.contains_key("due_epoch"), "an MQL that can cool off is in the due index");
     assert!(!raw.contains_key("expires_at"), "an MQL has no TTL");

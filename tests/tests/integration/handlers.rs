@@ -2,10 +2,11 @@
 //! lambda_http itself: a form post walks to an accepted lead (SAL).
 
 use lambda_http::{Body, Response};
+use leadflow::forms::sign_hubspot_v3;
 use leadflow::http::{acceptance, handover, intake, Auth};
 use leadflow::store::InMemoryStore;
 use leadflow::Stage;
-use leadflow_tests::http::{app, body_json, event, lead_view, problem_slug};
+use leadflow_tests::http::{app, body_json, event, event_json, lead_view, problem_slug, HUBSPOT_SECRET, NOW};
 use leadflow_tests::openapi;
 use serde_json::Value;
 
@@ -119,4 +120,57 @@ fn the_openapi_check_catches_an_undocumented_body() {
     let body =
         serde_json::json!({ "lead_id": "7eca040473a28d575723c7f9bd59766e", "replay": false, "stage": "mql" });
     openapi::check(&doc, "POST", "/intake/{source}", 202, "application/json", &body);
+}
+
+/// HubSpot signs `https://<host><path>?<query>` as it called it. Under API Gateway that
+/// is the request context's domain name with the raw path and the raw query string; the
+/// sample event's query holds what URL parsing would change (`'`, a lower-case `%7e`,
+/// `+`, escaped `/ ? @`, brackets and a bar), and its `host` header names another host
+/// than the one HubSpot called.
+#[tokio::test]
+async fn hubspot_v3_is_verified_over_the_url_as_called() {
+    let doc = openapi::document();
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    let sample = event_json("intake-hubspot.json");
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
+    let raw_url = format!(
+        "https://{}{}?{}",
+        text(&sample["requestContext"]["domainName"]),
+        text(&sample["rawPath"]),
+        text(&sample["rawQueryString"])
+    );
+    assert!(raw_url.contains("%7e") && raw_url.contains('\'') && raw_url.contains("%2F"), "{raw_url}");
+    let body = text(&sample["body"]);
+    let ms = NOW.unix() * 1000;
+    let signed_over = |url: &str| {
+        let mut e = sample.clone();
+        e["headers"]["x-hubspot-request-timestamp"] = ms.to_string().into();
+        e["headers"]["x-hubspot-signature-v3"] =
+            sign_hubspot_v3(HUBSPOT_SECRET, "POST", url, body.as_bytes(), ms).into();
+        lambda_http::request::from_str(&e.to_string()).expect("an API Gateway v2 event")
+    };
+
+    // What the request looks like after parsing is not what HubSpot called.
+    let parsed = signed_over(&raw_url);
+    let from_parsed = format!(
+        "https://{}{}?{}",
+        parsed.headers()["host"].to_str().unwrap(),
+        parsed.uri().path(),
+        parsed.uri().query().unwrap()
+    );
+    assert_ne!(from_parsed, raw_url);
+    let r = intake::handle(&app, signed_over(&from_parsed)).await;
+    assert_eq!(r.status(), 401, "{}", body_json(&r));
+    assert_eq!(problem_slug(&r), "bad-signature");
+    let r = intake::handle(&app, signed_over(&raw_url.replace("%7e", "~"))).await;
+    assert_eq!(r.status(), 401, "the query is taken byte for byte");
+
+    let r = intake::handle(&app, signed_over(&raw_url)).await;
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
+    checked(&doc, "POST", "/intake/{source}", &r);
+    let id = leadflow::LeadId::parse(body_json(&r)["lead_id"].as_str().unwrap()).unwrap();
+    let lead = leadflow::store::LeadStore::get(&app.store, &id).await.unwrap().unwrap();
+    assert_eq!(lead.profile.email, "info@müller.de");
+    assert_eq!(lead.profile.company_domain, "xn--mller-kva.de");
+    assert_eq!(lead.profile.first_name.as_deref(), Some("Jürgen"));
 }

@@ -1,7 +1,8 @@
 //! `POST /intake/{source}`: a form delivery becomes (or updates) a lead; and the browser's
 //! CORS preflight for a form on another origin (`OPTIONS /intake/{source}`).
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
 use super::problem::ProblemKind;
@@ -57,6 +58,28 @@ pub(crate) fn preflight<S>(app: &App<S>, req: &Request, name: &str) -> Result<Re
     Ok(response)
 }
 
+/// The URL the request came in on, as a sender that signs it (HubSpot v3) called it:
+/// `https://<host><path>?<query>`. Under API Gateway (HTTP API, payload 2.0) that is the
+/// request context's domain name, the raw path and the raw query string, byte for byte:
+/// lambda_http appends the raw query string to the request's URI unchanged, but builds
+/// the URI's path through URL parsing (and a stage prefix), and the `host` header is
+/// whatever the last hop set. Without an API Gateway context (the local server) it is the
+/// `host` header, the path and the query of the request line.
+pub(crate) fn called_url(req: &Request) -> String {
+    let context = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    };
+    let domain = context.and_then(|ctx| ctx.domain_name.as_deref()).filter(|d| !d.is_empty());
+    let host = domain.or_else(|| header(req, "host")).unwrap_or("localhost");
+    let raw_path = req.raw_http_path();
+    let path = if context.is_some() && !raw_path.is_empty() { raw_path } else { req.uri().path() };
+    match req.uri().query() {
+        Some(q) if !q.is_empty() => format!("https://{host}{path}?{q}"),
+        _ => format!("https://{host}{path}"),
+    }
+}
+
 pub(crate) async fn intake<S: LeadStore>(
     app: &App<S>,
     req: &Request,
@@ -80,11 +103,7 @@ async fn accept<S: LeadStore>(
         return Err(Problem::too_large(MAX_BODY));
     }
     let now = app.clock.now();
-    let host = header(req, "host").unwrap_or("localhost");
-    let url = match req.uri().query() {
-        Some(q) => format!("https://{host}{}?{q}", req.uri().path()),
-        None => format!("https://{host}{}", req.uri().path()),
-    };
+    let url = called_url(req);
     let get = |h: &str| header(req, h);
     forms::verify(source, &Signed { method: req.method().as_str(), url: &url, header: &get, body, now })
         .map_err(|e| {

@@ -33,6 +33,9 @@ impl FormError {
 pub struct Fields {
     pub values: BTreeMap<String, String>,
     pub delivery_id: Option<String>,
+    /// Known fields whose value is not text (a JSON object), as JSON text: kept raw in
+    /// the lead's `profile.unparsed`, never a reason to refuse (except `email` and consent).
+    pub unparsed: BTreeMap<String, String>,
 }
 
 /// Canonical names and the aliases forms use for them (after lower-casing and turning
@@ -117,8 +120,18 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// A delivery id as a form tool sends it: `None` when empty or blank, which would
+/// otherwise be one key for every later delivery.
+pub(crate) fn delivery_id(value: &Value) -> Option<String> {
+    scalar(value).filter(|id| !id.trim().is_empty())
+}
+
 pub(crate) fn insert(fields: &mut Fields, name: &str, value: &Value) -> Result<(), FormError> {
     if let (Some(field), Value::Object(_)) = (canonical(name), value) {
+        if !matches!(field, "email" | "consent" | "consent_version") {
+            fields.unparsed.insert(name.to_owned(), value.to_string());
+            return Ok(());
+        }
         return Err(FormError::invalid(field, format!("`{name}` must be text, not an object")));
     }
     if let Some(text) = scalar(value) {

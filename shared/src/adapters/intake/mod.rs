@@ -173,4 +173,46 @@ mod tests {
         let both = format!("{old},v1={}", new.split("v1=").nth(1).unwrap());
         assert_eq!(check(Scheme::Generic, &[("x-leadflow-signature", both)], BODY), Ok(()));
     }
+
+    #[test]
+    fn generic_takes_at_most_eight_signatures() {
+        let good = generic::sign(SECRET, NOW.unix(), BODY);
+        let good_v1 = good.split("v1=").nth(1).unwrap().to_owned();
+        let header = |wrong: usize| {
+            let mut h = format!("t={}", NOW.unix());
+            for _ in 0..wrong {
+                h.push_str(&format!(",v1={}", "00".repeat(32)));
+            }
+            format!("{h},v1={good_v1}")
+        };
+        assert_eq!(check(Scheme::Generic, &[("x-leadflow-signature", header(7))], BODY), Ok(()));
+        assert_eq!(
+            check(Scheme::Generic, &[("x-leadflow-signature", header(8))], BODY),
+            Err(SignatureError::Malformed("x-leadflow-signature"))
+        );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_expired_not_a_panic() {
+        for t in ["-9223372036854775808", "9223372036854775807", "-1", "0", "-9223372035059002208"] {
+            let generic = format!("t={t},v1={}", "00".repeat(32));
+            assert_eq!(
+                check(Scheme::Generic, &[("x-leadflow-signature", generic)], BODY),
+                Err(SignatureError::Expired)
+            );
+            let hubspot = vec![
+                ("x-hubspot-signature-v3", "AAAA".to_owned()),
+                ("x-hubspot-request-timestamp", t.to_owned()),
+            ];
+            assert_eq!(check(Scheme::HubSpotV3, &hubspot, BODY), Err(SignatureError::Expired), "{t}");
+            let webflow =
+                vec![("x-webflow-signature", "00".to_owned()), ("x-webflow-timestamp", t.to_owned())];
+            assert_eq!(check(Scheme::Webflow, &webflow, BODY), Err(SignatureError::Expired), "{t}");
+        }
+        let huge = vec![("x-webflow-signature", "00".to_owned()), ("x-webflow-timestamp", "9".repeat(40))];
+        assert_eq!(
+            check(Scheme::Webflow, &huge, BODY),
+            Err(SignatureError::Malformed("x-webflow-timestamp"))
+        );
+    }
 }

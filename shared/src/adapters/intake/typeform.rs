@@ -6,7 +6,7 @@ use base64::Engine;
 use hmac::Mac;
 use serde_json::{Map, Value};
 
-use super::fields::{insert, scalar, Fields, FormError};
+use super::fields::{delivery_id, insert, Fields, FormError};
 use super::signed::{mac, SignatureError, Signed};
 
 const H: &str = "typeform-signature";
@@ -40,7 +40,7 @@ fn answer_value(answer: &Value) -> Option<Value> {
 /// A Typeform `form_response` delivery; `Ok(None)` for any other shape.
 pub fn decode(doc: &Map<String, Value>) -> Result<Option<Fields>, FormError> {
     let Some(response) = doc.get("form_response").and_then(Value::as_object) else { return Ok(None) };
-    let mut fields = Fields { delivery_id: doc.get("event_id").and_then(scalar), ..Fields::default() };
+    let mut fields = Fields { delivery_id: doc.get("event_id").and_then(delivery_id), ..Fields::default() };
     for answer in response.get("answers").and_then(Value::as_array).into_iter().flatten() {
         let name =
             answer.pointer("/field/ref").or_else(|| answer.pointer("/field/id")).and_then(Value::as_str);

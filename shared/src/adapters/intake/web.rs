@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{insert, scalar, Fields, FormError};
+use super::fields::{delivery_id, insert, Fields, FormError};
 use super::signed::{SignatureError, Signed};
 
 /// An unsigned source accepts every request: the operator configured it so.
@@ -11,12 +11,17 @@ pub fn verify(_secret: &str, _r: &Signed<'_>) -> Result<(), SignatureError> {
     Ok(())
 }
 
-/// Flat JSON: every key a field, `delivery_id`/`event_id`/`eventId` the delivery id.
+/// Flat JSON: every key a field, `delivery_id`/`event_id`/`eventId` the delivery id (the
+/// first that is not blank).
 pub fn decode_json(doc: &Map<String, Value>) -> Result<Fields, FormError> {
     let mut fields = Fields::default();
     for (k, v) in doc {
         match k.as_str() {
-            "delivery_id" | "event_id" | "eventId" => fields.delivery_id = scalar(v),
+            "delivery_id" | "event_id" | "eventId" => {
+                if fields.delivery_id.is_none() {
+                    fields.delivery_id = delivery_id(v);
+                }
+            }
             _ => insert(&mut fields, k, v)?,
         }
     }
@@ -29,7 +34,9 @@ pub fn decode_form(body: &[u8]) -> Result<Fields, FormError> {
     let mut fields = Fields::default();
     for (k, v) in form_urlencoded::parse(body) {
         if k == "delivery_id" {
-            fields.delivery_id = Some(v.into_owned());
+            if !v.trim().is_empty() {
+                fields.delivery_id = Some(v.into_owned());
+            }
         } else {
             fields.values.insert(k.into_owned(), v.into_owned());
         }

@@ -4,8 +4,8 @@
 use hmac::Mac;
 use serde_json::{Map, Value};
 
-use super::fields::{insert, scalar, Fields, FormError};
-use super::signed::{mac, within_window, SignatureError, Signed};
+use super::fields::{delivery_id, insert, Fields, FormError};
+use super::signed::{mac, within_window_millis, SignatureError, Signed};
 
 const H: &str = "x-webflow-signature";
 const T: &str = "x-webflow-timestamp";
@@ -15,7 +15,7 @@ pub fn verify(secret: &str, r: &Signed<'_>) -> Result<(), SignatureError> {
         .map_err(|_| SignatureError::Malformed(H))?;
     let millis: i64 =
         (r.header)(T).ok_or(SignatureError::Missing(T))?.parse().map_err(|_| SignatureError::Malformed(T))?;
-    within_window(millis / 1000, r.now)?;
+    within_window_millis(millis, r.now)?;
     let mut m = mac(secret);
     m.update(format!("{millis}:").as_bytes());
     m.update(r.body);
@@ -35,7 +35,7 @@ pub fn decode(doc: &Map<String, Value>) -> Result<Option<Fields>, FormError> {
         return Ok(None);
     };
     let mut fields = Fields {
-        delivery_id: doc.get("payload").and_then(|p| p.get("id")).and_then(scalar),
+        delivery_id: doc.get("payload").and_then(|p| p.get("id")).and_then(delivery_id),
         ..Fields::default()
     };
     for (k, v) in data {

@@ -15,7 +15,7 @@ mod normalise;
 mod parts;
 
 pub use normalise::{
-    email_domain, normalise_country, normalise_email, normalise_multiline, normalise_text,
+    email_domain, is_invisible, normalise_country, normalise_email, normalise_multiline, normalise_text,
     parse_company_size, truncate_chars, InvalidEmail,
 };
 pub use parts::{
@@ -31,11 +31,30 @@ pub const ACTIVITY_KINDS: usize = 24;
 /// How many free-form attributes a lead keeps, and how long each value may be.
 pub const MAX_ATTRIBUTES: usize = 24;
 pub const MAX_ATTRIBUTE_LEN: usize = 256;
+/// The longest attribute name kept (longer names are cut).
+pub const MAX_ATTRIBUTE_NAME_LEN: usize = 64;
+/// The longest raw value kept in [`Profile::unparsed`].
+pub const MAX_UNPARSED_LEN: usize = 256;
 /// The longest free text (a form's message) kept for scoring.
 pub const MAX_MESSAGE_LEN: usize = 2_000;
 /// How many stage moves a lead keeps in its history (a lead moves a few times in its
 /// life; only someone flipping answers on purpose reaches this).
 pub const MAX_HISTORY: usize = 50;
+/// The profile fields whose source is recorded (kept raw in `unparsed` or not).
+const PROFILE_FIELDS: [&str; 11] = [
+    "first_name",
+    "last_name",
+    "name",
+    "company",
+    "job_title",
+    "company_size",
+    "industry",
+    "country",
+    "phone",
+    "activity",
+    "email",
+];
+
 /// How many consent statements a lead keeps (the oldest are folded into a count).
 pub const MAX_CONSENT_STATEMENTS: usize = 20;
 
@@ -270,6 +289,17 @@ impl Lead {
                 changed.push(field);
             }
         }
+        // A field given anew replaces what could not be read of it before.
+        let given = [
+            ("first_name", newer.first_name.is_some()),
+            ("last_name", newer.last_name.is_some()),
+            ("company", newer.company.is_some()),
+            ("job_title", newer.job_title.is_some()),
+            ("company_size", newer.company_size.is_some()),
+            ("industry", newer.industry.is_some()),
+            ("country", newer.country.is_some()),
+            ("phone", newer.phone.is_some()),
+        ];
         let p = &mut self.profile;
         take("first_name", &mut p.first_name, newer.first_name, &mut changed);
         take("last_name", &mut p.last_name, newer.last_name, &mut changed);
@@ -279,6 +309,17 @@ impl Lead {
         take("industry", &mut p.industry, newer.industry, &mut changed);
         take("country", &mut p.country, newer.country, &mut changed);
         take("phone", &mut p.phone, newer.phone, &mut changed);
+        for (field, given) in given {
+            if given {
+                p.unparsed.remove(field);
+            }
+        }
+        for (field, raw) in newer.unparsed {
+            if p.unparsed.get(&field) != Some(&raw) {
+                changed.extend(PROFILE_FIELDS.iter().find(|f| **f == field));
+            }
+            p.unparsed.insert(field, raw);
+        }
         for field in changed {
             self.profile_sources.insert(field.to_owned(), FieldSource { source: source.to_owned(), at });
         }
@@ -317,7 +358,8 @@ impl Lead {
             if self.attributes.len() >= MAX_ATTRIBUTES && !self.attributes.contains_key(&k) {
                 continue;
             }
-            self.attributes.insert(truncate_chars(&k, 64), truncate_chars(&v, MAX_ATTRIBUTE_LEN));
+            self.attributes
+                .insert(truncate_chars(&k, MAX_ATTRIBUTE_NAME_LEN), truncate_chars(&v, MAX_ATTRIBUTE_LEN));
         }
     }
 }

@@ -1,12 +1,20 @@
 //! Input normalisation at the edge: emails, names, company sizes, countries.
+//!
+//! Every text a form sends is stored only after [`normalise_text`] (one line) or
+//! [`normalise_multiline`] (a message): no control character survives either, and only a
+//! message keeps line breaks.
 
 use unicode_normalization::UnicodeNormalization;
+
+use crate::domain::identity::{ascii_domain, fold_email, unicode_domain};
 
 /// Why an email is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidEmail {
     #[error("email is empty")]
     Empty,
+    #[error("email is too long")]
+    Long,
     #[error("email must contain exactly one `@`")]
     At,
     #[error("email has an empty or over-long local part")]
@@ -15,13 +23,71 @@ pub enum InvalidEmail {
     Domain,
     #[error("email contains spaces or control characters")]
     Characters,
+    #[error("email contains invisible or formatting characters (zero-width, bidi controls, soft hyphens)")]
+    Invisible,
 }
 
-/// Trims, lower-cases and NFC-normalises an email, and checks its shape.
+/// The longest email text read at all (an address is at most 254 characters; full-width
+/// forms and a Unicode domain leave room above that).
+const MAX_EMAIL_INPUT: usize = 1_024;
+
+/// Characters that show nothing or only steer how text is shown: Unicode's format
+/// characters (general category `Cf`: soft hyphen, zero-width space, non-joiner and
+/// joiner, word joiner, bidi marks, embeddings, overrides and isolates, the BOM, tags, ...)
+/// and the other default-ignorable code points (combining grapheme joiner, Hangul fillers,
+/// variation selectors). In an email they only make a look-alike of another address.
+pub fn is_invisible(c: char) -> bool {
+    const RANGES: &[(u32, u32)] = &[
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    ];
+    let c = u32::from(c);
+    RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
+/// Trims and checks an email, and gives the form a person reads: NFKC (a full-width
+/// `ａｎｎａ＠ｅｘａｍｐｌｅ．ｄｅ` is `anna@example.de`), lower case, the domain in its
+/// Unicode form (`info@xn--mller-kva.de` reads `info@müller.de`). Invisible and
+/// formatting characters are refused, not dropped: they are how a look-alike is made.
+/// The lead's identity is the [canonical form](crate::domain::identity::canonical_email)
+/// of what this returns (the domain in punycode).
 pub fn normalise_email(raw: &str) -> Result<String, InvalidEmail> {
-    let email: String = raw.trim().nfc().collect::<String>().to_lowercase();
-    if email.is_empty() {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
         return Err(InvalidEmail::Empty);
+    }
+    if trimmed.len() > MAX_EMAIL_INPUT {
+        return Err(InvalidEmail::Long);
+    }
+    if trimmed.chars().any(is_invisible) {
+        return Err(InvalidEmail::Invisible);
+    }
+    let email = fold_email(trimmed);
+    if email.chars().any(is_invisible) {
+        return Err(InvalidEmail::Invisible);
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(InvalidEmail::Characters);
@@ -38,19 +104,16 @@ pub fn normalise_email(raw: &str) -> Result<String, InvalidEmail> {
     {
         return Err(InvalidEmail::Local);
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    let tld_ok = labels.last().is_some_and(|t| t.chars().count() >= 2 && t.chars().all(char::is_alphabetic));
-    if domain.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok {
+    let ascii = ascii_domain(domain).ok_or(InvalidEmail::Domain)?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    let tld_ok = labels.last().is_some_and(|t| {
+        (t.len() >= 2 && t.bytes().all(|b| b.is_ascii_lowercase())) || t.starts_with("xn--")
+    });
+    if labels.len() < 2 || !tld_ok {
         return Err(InvalidEmail::Domain);
     }
-    Ok(email)
+    let shown = unicode_domain(&ascii).ok_or(InvalidEmail::Domain)?;
+    Ok(format!("{local}@{shown}"))
 }
 
 /// The domain part of a normalised email.
@@ -58,17 +121,29 @@ pub fn email_domain(email: &str) -> &str {
     email.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// Trims, folds inner white space to one space, NFC-normalises; keeps case and letters
-/// ("Jürgen Groß" stays "Jürgen Groß"). Empty text is no value.
+/// Trims, folds inner white space (line breaks and tabs among it) to one space, removes
+/// every other control character (NUL, escape, DEL, C1 controls), NFC-normalises; keeps
+/// case and letters ("Jürgen Groß" stays "Jürgen Groß"). Empty text is no value.
 pub fn normalise_text(raw: &str) -> Option<String> {
-    let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut folded = String::with_capacity(raw.len());
+    for word in raw.split_whitespace() {
+        let start = folded.len();
+        if start > 0 {
+            folded.push(' ');
+        }
+        let before = folded.len();
+        folded.extend(word.chars().filter(|c| !c.is_control()));
+        if folded.len() == before {
+            folded.truncate(start);
+        }
+    }
     let text: String = folded.nfc().collect();
     (!text.is_empty()).then_some(text)
 }
 
-/// Like [`normalise_text`], but keeps the line breaks between non-empty lines: a
+/// Like [`normalise_text`], but keeps the line breaks (`\n`) between non-empty lines: a
 /// message's signature ("Leitung Vertrieb") stays on its own line. Other control
-/// characters go with the white space.
+/// characters (a `\r` among them) go with the white space or are removed.
 pub fn normalise_multiline(raw: &str) -> Option<String> {
     let lines: Vec<String> = raw.lines().filter_map(normalise_text).collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
@@ -157,6 +232,49 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_emails_are_folded_or_refused() {
+        // Full-width letters, @ and full stop are the plain address.
+        let wide = "\u{ff41}\u{ff4e}\u{ff4e}\u{ff41}\u{ff20}\u{ff45}xample\u{ff0e}de";
+        assert_eq!(normalise_email(wide).unwrap(), "anna@example.de");
+        // Invisible and formatting characters are refused wherever they sit.
+        for c in [
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{200e}',
+            '\u{e0041}',
+            '\u{fe0f}',
+        ] {
+            for email in
+                [format!("an{c}na@example.de"), format!("anna@exa{c}mple.de"), format!("{c}anna@example.de")]
+            {
+                assert_eq!(normalise_email(&email), Err(InvalidEmail::Invisible), "{:?}", email);
+            }
+        }
+        // A non-breaking or ideographic space is a space.
+        assert_eq!(normalise_email("an\u{a0}na@example.de"), Err(InvalidEmail::Characters));
+        assert_eq!(normalise_email("anna@exa\u{3000}mple.de"), Err(InvalidEmail::Characters));
+        assert_eq!(normalise_email(&"a".repeat(2_000)), Err(InvalidEmail::Long));
+    }
+
+    #[test]
+    fn idn_domains_read_in_unicode_and_punycode_alike() {
+        assert_eq!(normalise_email("info@müller.de").unwrap(), "info@müller.de");
+        assert_eq!(normalise_email("Info@xn--mller-kva.de").unwrap(), "info@müller.de");
+        assert_eq!(normalise_email("INFO@MÜLLER.DE").unwrap(), "info@müller.de");
+        assert_eq!(normalise_email("info@mu\u{308}ller.de").unwrap(), "info@müller.de");
+        assert_eq!(normalise_email("info@пример.рф").unwrap(), "info@пример.рф");
+        assert_eq!(normalise_email("info@xn--e1afmkfd.xn--p1ai").unwrap(), "info@пример.рф");
+        assert_eq!(normalise_email("info@xn--zz.de"), Err(InvalidEmail::Domain));
+        assert_eq!(normalise_email("info@bad_domain.de"), Err(InvalidEmail::Domain));
+    }
+
+    #[test]
     fn names_keep_their_letters() {
         assert_eq!(normalise_text("  Jürgen   Groß ").as_deref(), Some("Jürgen Groß"));
         // NFD input (u + combining diaeresis) becomes the composed form.
@@ -168,6 +286,21 @@ mod tests {
             Some("Bitte Angebot.\nppa. Thomas Reindl\nLeitung Vertrieb")
         );
         assert_eq!(normalise_multiline(" \n \n"), None);
+    }
+
+    #[test]
+    fn control_characters_never_survive() {
+        assert_eq!(
+            normalise_text("Anna\u{0}\u{7}\u{1b}[31m Groß\u{7f}\u{85}").as_deref(),
+            Some("Anna[31m Groß")
+        );
+        assert_eq!(normalise_text("utm\r\nsource").as_deref(), Some("utm source"));
+        assert_eq!(normalise_text("a \u{0} b").as_deref(), Some("a b"));
+        assert_eq!(normalise_text("\u{0}\u{1}"), None);
+        assert_eq!(
+            normalise_multiline("Hallo\u{0}\r\nBitte \u{1b}Angebot\rheute\n\u{7}\n").as_deref(),
+            Some("Hallo\nBitte Angebot heute")
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The parts of a lead: the person, their answers and activities, what sales confirmed,
 //! consent and objection statements, and the store's delivery bookkeeping.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +12,12 @@ use crate::domain::vocabulary::{Note, Owner};
 /// Who the person is. Every field is normalised (see [`normalise_text`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Profile {
+    /// The email for people to read: NFKC, lower case, the domain in Unicode
+    /// (`info@müller.de`). The lead's id is keyed by its canonical form (the domain in
+    /// punycode), so every spelling of the address is this one lead.
     pub email: String,
-    /// The part of the email after `@`: the company's domain unless it is free-mail.
+    /// The part of the email after `@` in its IDNA ASCII form (`xn--mller-kva.de`), as
+    /// domain lists and DNS spell it: the company's domain unless it is free-mail.
     pub company_domain: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -30,6 +36,12 @@ pub struct Profile {
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// What the form sent for a field Leadflow could not read in full, as sent (cleaned,
+    /// at most [`MAX_UNPARSED_LEN`](super::MAX_UNPARSED_LEN) characters): field name -> raw value. A phone with
+    /// words in it, a company size that is not a count, an over-long name (kept cut in its
+    /// field), an activity that is no id. The lead is saved all the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unparsed: BTreeMap<String, String>,
 }
 
 /// A form answer and when it was given (readiness answers go stale).
