@@ -310,3 +310,23 @@ async fn every_write_path_answers_every_fault_right_and_applies_once() {
     }
     assert!(failures.is_empty(), "\n{failures}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_conflict_that_never_ends_is_a_conflict_not_a_500() {
+    let (proxy, store) = faulty_store().await;
+    let mut app = app(store, Auth::Scopes);
+    app.retry = leadflow::intake::RetryPolicy { max_attempts: 5, ..app.retry };
+    assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+    proxy.always("PutItem", Fault::TransactionConflict);
+    let r = intake(&app, JUERGEN_AGAIN).await;
+    assert_eq!(r.status(), 409, "{}", body_json(&r));
+    assert!(r.headers().get("retry-after").is_some(), "the delivery is worth retrying");
+    assert_eq!(proxy.injected("PutItem"), 5, "each attempt re-read and wrote again");
+    proxy.always("TransactWriteItems", Fault::TransactionConflict);
+    let path = format!("/leads/{}/handover", juergen());
+    let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
+    assert_eq!(r.status(), 409, "{}", body_json(&r));
+    assert_eq!(proxy.injected("TransactWriteItems"), 5, "the hand-over moves a stage: a transaction");
+    let lead = stored(&app).await.unwrap();
+    assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1));
+}
