@@ -98,6 +98,8 @@ struct State {
     seen: HashMap<String, u32>,
     /// Faults injected per operation.
     injected: HashMap<String, u32>,
+    /// Forward transactions without their `ClientRequestToken`.
+    strip_tokens: bool,
 }
 
 /// The proxy; it runs until the test process ends.
@@ -140,6 +142,13 @@ impl FaultProxy {
 
     fn add(&self, operation: &str, fault: Fault, remaining: Option<u32>) {
         self.state.lock().unwrap().rules.push(Rule { operation: operation.into(), fault, remaining });
+    }
+
+    /// Forwards every `TransactWriteItems` without its `ClientRequestToken`, as if a
+    /// retry came after the token's ten minutes: DynamoDB then cannot tell a retry of a
+    /// transaction that landed from a new one, only the store's own write token can.
+    pub fn strip_client_request_tokens(&self) {
+        self.state.lock().unwrap().strip_tokens = true;
     }
 
     /// No more faults.
@@ -248,6 +257,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
         let operation =
             request.header("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_owned();
         let fault = pick(state, &operation);
+        let mut request = request;
+        if operation == "TransactWriteItems" && state.lock().unwrap().strip_tokens {
+            strip_client_request_token(&mut request);
+        }
         let answer = match fault {
             Some(f) if !f.forwards() => None,
             _ => match forward(&request, upstream) {
@@ -278,6 +291,13 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
         if response.write(&mut client, "keep-alive").is_err() {
             return;
         }
+    }
+}
+
+fn strip_client_request_token(request: &mut Message) {
+    if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(&request.body) {
+        body.remove("ClientRequestToken");
+        request.body = serde_json::to_vec(&body).expect("JSON");
     }
 }
 

@@ -99,6 +99,44 @@ async fn a_handover_whose_answer_was_lost_answers_200() {
     assert_eq!((lead.stage, lead.version), (Stage::Sql, 2));
 }
 
+/// Intake, then hand-over, each answer of its transaction lost when `lose`; DynamoDB's
+/// own idempotency token stripped. The lead and the funnel, as stored.
+async fn create_and_hand_over(
+    lose: bool,
+) -> (leadflow::Lead, Vec<(leadflow::funnel::Bucket, leadflow::funnel::Tally)>) {
+    let (proxy, store) = faulty_store().await;
+    let app = app(store, Auth::Scopes);
+    // Without the SDK's idempotency token, the retry of the landed transaction fails its
+    // version condition; the write token tells it was ours.
+    proxy.strip_client_request_tokens();
+    let lost = u32::from(lose);
+    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    let r = intake(&app, JUERGEN).await;
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
+    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    let path = format!("/leads/{}/handover", juergen());
+    let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    assert_eq!(
+        (proxy.injected("TransactWriteItems"), proxy.seen("TransactWriteItems")),
+        (2 * lost, 2 + 2 * lost)
+    );
+    let day = leadflow::funnel::Day::of(NOW);
+    let funnel = direct(&app.store).funnel(day, day).await.unwrap();
+    (stored(&app).await.unwrap(), funnel)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_whose_answer_was_lost_is_recognised_by_its_write_token() {
+    let (clean, clean_funnel) = create_and_hand_over(false).await;
+    let (lead, funnel) = create_and_hand_over(true).await;
+    assert_eq!((lead.stage, lead.version, lead.activity_count), (Stage::Sql, 2, 1));
+    assert_eq!((clean.stage, clean.version, clean.activity_count), (Stage::Sql, 2, 1));
+    // The funnel counted the lead's entry and its move once each, as without faults.
+    assert_eq!(funnel, clean_funnel);
+    assert!(!funnel.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transaction_cancelled_for_validation_is_permanent() {
     let (proxy, store) = faulty_store().await;
