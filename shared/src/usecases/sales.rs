@@ -79,12 +79,14 @@ impl<S: LeadStore> Sales<'_, S> {
         self.change(id, None, |lead| Ok(objection.apply(lead, self.now))).await
     }
 
-    /// Erases the person: removes the lead's item.
+    /// Erases the person: removes the lead's item. The lead is read first, so an
+    /// erasure whose delete the SDK retried after a lost answer (the retry finds
+    /// nothing) still answers that it erased the person.
     pub async fn erase(&self, id: &LeadId) -> Result<(), SalesError> {
-        if self.store.delete(id).await? {
-            Ok(())
-        } else {
-            Err(SalesError::NotFound)
+        if self.store.get(id).await?.is_none() {
+            return Err(SalesError::NotFound);
         }
+        self.store.delete(id).await?;
+        Ok(())
     }
 }

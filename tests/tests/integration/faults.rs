@@ -265,8 +265,6 @@ fn expected(path: Path, injected: Injected) -> (u16, bool) {
         Injected::None | Injected::Once(Fault::Throttle | Fault::InternalError) => (path.ok(), true),
         Injected::Once(Fault::TransactionConflict) if path == Path::Erasure => (503, false),
         Injected::Once(Fault::TransactionConflict) => (path.ok(), true),
-        // The retried delete finds nothing: the person is gone either way.
-        Injected::Once(Fault::LostAnswer | Fault::Dropped) if path == Path::Erasure => (404, true),
         Injected::Once(Fault::LostAnswer | Fault::Dropped) => (path.ok(), true),
         Injected::Once(Fault::Validation) | Injected::Always(Fault::Validation) => (path.permanent(), false),
         Injected::Always(_) => (503, false),
