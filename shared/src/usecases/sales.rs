@@ -19,13 +19,17 @@ pub enum SalesError {
     Illegal(#[from] IllegalTransition),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Lost the race for the lead on every attempt (other writes, or transactions
+    /// holding it): worth retrying later.
+    #[error("gave up after {0} conflicting writes to the same lead")]
+    Contention(u32),
 }
 
 impl From<UpdateError<SalesError>> for SalesError {
     fn from(e: UpdateError<SalesError>) -> Self {
         match e {
             UpdateError::Store(e) => SalesError::Store(e),
-            UpdateError::Contention(_) => SalesError::Store(StoreError::Conflict),
+            UpdateError::Contention(n) => SalesError::Contention(n),
             UpdateError::Refused(e) => e,
         }
     }

@@ -363,6 +363,7 @@ async fn a_transaction_conflict_that_never_ends_is_a_conflict_not_a_500() {
     let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
     assert_eq!(r.status(), 409, "{}", body_json(&r));
     assert_eq!(proxy.injected("TransactWriteItems"), 5, "the hand-over moves a stage: a transaction");
+    assert!(r.headers().get("retry-after").is_some(), "the hand-over is worth retrying");
     let lead = stored(&app).await.unwrap();
     assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1));
 }

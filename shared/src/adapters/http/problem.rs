@@ -86,6 +86,18 @@ impl Problem {
             .with("allow", allowed)
     }
 
+    /// Lost the race for one lead on every attempt: a conflict worth retrying shortly.
+    pub fn contention(attempts: u32, advice: &str) -> Self {
+        let mut p = Problem::new(
+            409,
+            "conflict",
+            "Too many simultaneous changes to this lead",
+            format!("gave up after {attempts} conflicting writes; {advice}"),
+        );
+        p.retry_after = Some(1);
+        p
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, "internal", "Internal error", detail)
     }
@@ -145,16 +157,7 @@ impl From<IntakeError> for Problem {
     fn from(e: IntakeError) -> Self {
         match e {
             IntakeError::Store(s) => s.into(),
-            IntakeError::Contention(n) => {
-                let mut p = Problem::new(
-                    409,
-                    "conflict",
-                    "Too many simultaneous changes to this lead",
-                    format!("gave up after {n} conflicting writes; retry the delivery"),
-                );
-                p.retry_after = Some(1);
-                p
-            }
+            IntakeError::Contention(n) => Problem::contention(n, "retry the delivery"),
             IntakeError::Internal(why) => {
                 tracing::error!(error = %why, "intake error");
                 Problem::internal("intake failed; it has been logged")
@@ -188,6 +191,7 @@ impl From<SalesError> for Problem {
             SalesError::NotFound => Problem::not_found("no lead with this id"),
             SalesError::Illegal(e) => e.into(),
             SalesError::Store(e) => e.into(),
+            SalesError::Contention(n) => Problem::contention(n, "retry the request"),
         }
     }
 }
