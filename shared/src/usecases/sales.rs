@@ -19,13 +19,17 @@ pub enum SalesError {
     Illegal(#[from] IllegalTransition),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Lost the race for the lead on every attempt (other writes, or transactions
+    /// holding it): worth retrying later.
+    #[error("gave up after {0} conflicting writes to the same lead")]
+    Contention(u32),
 }
 
 impl From<UpdateError<SalesError>> for SalesError {
     fn from(e: UpdateError<SalesError>) -> Self {
         match e {
             UpdateError::Store(e) => SalesError::Store(e),
-            UpdateError::Contention(_) => SalesError::Store(StoreError::Conflict),
+            UpdateError::Contention(n) => SalesError::Contention(n),
             UpdateError::Refused(e) => e,
         }
     }
@@ -79,12 +83,14 @@ impl<S: LeadStore> Sales<'_, S> {
         self.change(id, None, |lead| Ok(objection.apply(lead, self.now))).await
     }
 
-    /// Erases the person: removes the lead's item.
+    /// Erases the person: removes the lead's item. The lead is read first, so an
+    /// erasure whose delete the SDK retried after a lost answer (the retry finds
+    /// nothing) still answers that it erased the person.
     pub async fn erase(&self, id: &LeadId) -> Result<(), SalesError> {
-        if self.store.delete(id).await? {
-            Ok(())
-        } else {
-            Err(SalesError::NotFound)
+        if self.store.get(id).await?.is_none() {
+            return Err(SalesError::NotFound);
         }
+        self.store.delete(id).await?;
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser_form;
 mod dynamodb_store;
+mod faults;
 mod funnel;
 mod handlers;
 mod isolation;

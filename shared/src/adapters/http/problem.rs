@@ -166,6 +166,16 @@ impl Problem {
         Self::of(ProblemKind::MethodNotAllowed, format!("this route allows {allowed}")).with("allow", allowed)
     }
 
+    /// Lost the race for one lead on every attempt: a conflict worth retrying shortly.
+    pub fn contention(attempts: u32, advice: &str) -> Self {
+        let mut p = Problem::of(
+            ProblemKind::Contention,
+            format!("gave up after {attempts} conflicting writes; {advice}"),
+        );
+        p.retry_after = Some(1);
+        p
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::of(ProblemKind::Internal, detail)
     }
@@ -219,14 +229,7 @@ impl From<IntakeError> for Problem {
     fn from(e: IntakeError) -> Self {
         match e {
             IntakeError::Store(s) => s.into(),
-            IntakeError::Contention(n) => {
-                let mut p = Problem::of(
-                    ProblemKind::Contention,
-                    format!("gave up after {n} conflicting writes; retry the delivery"),
-                );
-                p.retry_after = Some(1);
-                p
-            }
+            IntakeError::Contention(n) => Problem::contention(n, "retry the delivery"),
             IntakeError::Internal(why) => {
                 tracing::error!(error = %why, "intake error");
                 Problem::internal("intake failed; it has been logged")
@@ -255,6 +258,7 @@ impl From<SalesError> for Problem {
             SalesError::NotFound => Problem::not_found("no lead with this id"),
             SalesError::Illegal(e) => e.into(),
             SalesError::Store(e) => e.into(),
+            SalesError::Contention(n) => Problem::contention(n, "retry the request"),
         }
     }
 }

@@ -39,6 +39,9 @@ pub const DUE_SHARD: &str = "DUE";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// Optimistic concurrency.
 pub const VERSION: &str = "version";
+/// A random token per write attempt (not part of the lead): a write whose answer was
+/// lost is recognised as our own when its retry finds the token in the stored item.
+pub const WRITE_TOKEN: &str = "write_token";
 
 /// Attribute types of key attributes, as DynamoDB names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,9 @@ const RETRYABLE_CODES: &[&str] = &[
     "ServiceUnavailable",
     "LimitExceededException",
     "TransactionInProgressException",
+    // A transaction holds the item: a plain write re-reads and retries it (`Conflict`);
+    // anywhere else (a delete) it is "not now".
+    "TransactionConflictException",
 ];
 
 /// Maps an SDK error into the domain's terms; never panics, whatever the SDK returns.

@@ -49,7 +49,15 @@ impl DynamoStore {
     }
 
     pub(super) fn from_item(mut item: Item) -> Result<Lead, StoreError> {
-        for k in [table::PK, table::SK, table::QUEUE_PK, table::QUEUE_SK, table::DUE_PK, table::DUE_SK] {
+        for k in [
+            table::PK,
+            table::SK,
+            table::QUEUE_PK,
+            table::QUEUE_SK,
+            table::DUE_PK,
+            table::DUE_SK,
+            table::WRITE_TOKEN,
+        ] {
             item.remove(k);
         }
         serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
@@ -71,4 +79,17 @@ pub(super) fn version_condition(
             Some(HashMap::from([(":expected".into(), AttributeValue::N((v - 1).to_string()))])),
         )),
     }
+}
+
+/// A fresh token for one write attempt: 16 hex characters, random per call.
+pub(super) fn write_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+    );
+    format!("{:016x}", h.finish())
 }

@@ -28,7 +28,7 @@ use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
 use errors::internal;
 use funnel::tally_from_item;
-use item::{version_condition, Item};
+use item::{version_condition, write_token, Item};
 use listing::{id_of, number};
 
 pub use errors::map_sdk_error;
@@ -71,9 +71,15 @@ impl DynamoStore {
     }
 
     /// Writes an item that carries `version`, only if the stored one is `version - 1`
-    /// (1: only if there is none). A failed condition is [`StoreError::Conflict`].
-    async fn put_versioned(&self, item: Item, version: u64) -> Result<(), StoreError> {
+    /// (1: only if there is none). A failed condition is [`StoreError::Conflict`], and so
+    /// is a `TransactionConflictException` (a transaction held the item): both re-read
+    /// and retry. The item carries a fresh write token: a condition failed by our own
+    /// earlier attempt (the SDK retried a write whose answer was lost) is success.
+    async fn put_versioned(&self, mut item: Item, version: u64) -> Result<(), StoreError> {
         let (condition, names, values) = version_condition(version)?;
+        let token = write_token();
+        item.insert(table::WRITE_TOKEN.into(), AttributeValue::S(token.clone()));
+        let key = key_of(&item);
         let request = self
             .client
             .put_item()
@@ -85,9 +91,25 @@ impl DynamoStore {
         match request.send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                self.landed(key, &token).await
+            }
+            Err(SdkError::ServiceError(e)) if e.err().is_transaction_conflict_exception() => {
                 Err(StoreError::Conflict)
             }
             Err(e) => Err(map_sdk_error("PutItem", e)),
+        }
+    }
+
+    /// After a failed version condition: `Ok` if the stored item carries `token` (the
+    /// write was ours and landed on an attempt whose answer was lost), else `Conflict`.
+    async fn landed(&self, key: Item, token: &str) -> Result<(), StoreError> {
+        let stored = self.get_item(key).await?;
+        match stored.as_ref().and_then(|item| item.get(table::WRITE_TOKEN)) {
+            Some(AttributeValue::S(t)) if t == token => {
+                tracing::info!("a write whose answer was lost had landed");
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
         }
     }
 
@@ -100,6 +122,10 @@ impl DynamoStore {
         pending: &[(Bucket, Tally)],
     ) -> Result<(), StoreError> {
         let (condition, names, values) = version_condition(version)?;
+        let mut item = item;
+        let token = write_token();
+        item.insert(table::WRITE_TOKEN.into(), AttributeValue::S(token.clone()));
+        let key = key_of(&item);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -118,18 +144,61 @@ impl DynamoStore {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => {
                 if let TransactWriteItemsError::TransactionCanceledException(c) = e.err() {
-                    let codes: Vec<&str> = c.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    // Our condition failed, or another transaction held the lead: re-read and retry.
-                    if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
-                        return Err(StoreError::Conflict);
-                    }
-                    return Err(StoreError::Unavailable(format!("TransactWriteItems cancelled: {codes:?}")));
+                    let codes: Vec<String> =
+                        c.cancellation_reasons().iter().filter_map(|r| r.code()).map(str::to_owned).collect();
+                    return match cancellation(&codes) {
+                        // Our condition failed: a lost race, or our own earlier attempt.
+                        Cancelled::Condition => self.landed(key, &token).await,
+                        // Another transaction held the lead: re-read and retry.
+                        Cancelled::Conflict => Err(StoreError::Conflict),
+                        // The request itself is wrong (a bad attribute, an item too large):
+                        // retrying cannot help.
+                        Cancelled::Permanent => {
+                            Err(StoreError::Internal(format!("TransactWriteItems cancelled: {codes:?}")))
+                        }
+                        Cancelled::Transient => {
+                            Err(StoreError::Unavailable(format!("TransactWriteItems cancelled: {codes:?}")))
+                        }
+                    };
                 }
                 Err(map_sdk_error("TransactWriteItems", SdkError::ServiceError(e)))
             }
             Err(e) => Err(map_sdk_error("TransactWriteItems", e)),
         }
     }
+}
+
+/// Why a transaction was cancelled, by what its cancellation reasons say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancelled {
+    Condition,
+    Conflict,
+    Permanent,
+    Transient,
+}
+
+/// Reason codes that no retry can fix.
+const PERMANENT_REASONS: &[&str] = &["ValidationError", "ItemCollectionSizeLimitExceeded"];
+
+fn cancellation(codes: &[String]) -> Cancelled {
+    let has = |code: &str| codes.iter().any(|c| c == code);
+    if has("ConditionalCheckFailed") {
+        Cancelled::Condition
+    } else if PERMANENT_REASONS.iter().any(|c| has(c)) {
+        Cancelled::Permanent
+    } else if has("TransactionConflict") {
+        Cancelled::Conflict
+    } else {
+        Cancelled::Transient
+    }
+}
+
+/// The key attributes of an item.
+fn key_of(item: &Item) -> Item {
+    [table::PK, table::SK]
+        .into_iter()
+        .filter_map(|k| item.get(k).map(|v| (k.to_owned(), v.clone())))
+        .collect()
 }
 
 impl LeadStore for DynamoStore {
@@ -280,6 +349,7 @@ impl LeadStore for DynamoStore {
             Some(mut item) => {
                 item.remove(table::PK);
                 item.remove(table::SK);
+                item.remove(table::WRITE_TOKEN);
                 serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
                     .map(Some)
                     .map_err(|e| StoreError::Internal(format!("cannot decode checkpoint: {e}")))
@@ -340,5 +410,24 @@ impl LeadStore for DynamoStore {
             .await
             .map_err(|e| map_sdk_error("DeleteItem", e))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cancellation, Cancelled};
+
+    fn codes(c: &[&str]) -> Vec<String> {
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_retried_only_when_a_retry_can_help() {
+        assert_eq!(cancellation(&codes(&["ConditionalCheckFailed", "None"])), Cancelled::Condition);
+        assert_eq!(cancellation(&codes(&["TransactionConflict", "None"])), Cancelled::Conflict);
+        assert_eq!(cancellation(&codes(&["None", "ValidationError"])), Cancelled::Permanent);
+        assert_eq!(cancellation(&codes(&["ItemCollectionSizeLimitExceeded"])), Cancelled::Permanent);
+        assert_eq!(cancellation(&codes(&["ThrottlingError", "None"])), Cancelled::Transient);
+        assert_eq!(cancellation(&codes(&["ProvisionedThroughputExceeded"])), Cancelled::Transient);
     }
 }

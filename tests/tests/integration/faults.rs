@@ -1,0 +1,369 @@
+//! Every DynamoDB failure gets the right answer, and nothing is applied twice: the real
+//! store and handlers behind a proxy that injects throttling, transaction conflicts,
+//! internal errors, validation errors and lost answers into chosen operations. What was
+//! stored is read straight from DynamoDB Local, past the proxy.
+
+use std::fmt::Write as _;
+
+use lambda_http::{Body, Response};
+use leadflow::http::{route, App, Auth};
+use leadflow::requalify::run_due;
+use leadflow::store::{DynamoStore, LeadStore, StoreError};
+use leadflow::{LeadId, Scorer, Sla, Stage};
+use leadflow_tests::fault_proxy::{direct, faulty_store, Fault, FaultProxy};
+use leadflow_tests::http::{app, body_json, request, NOW};
+use leadflow_tests::lead_in;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+const JUERGEN: &str = "E-Mail=j.gross%40mueller-maschinenbau.de&Vorname=J%C3%BCrgen&Nachname=Gro%C3%9F\
+    &Position=Gesch%C3%A4ftsf%C3%BChrer&Mitarbeiter=120&Land=Deutschland\
+    &Kaufzeitraum=sofort&Budgetrolle=Entscheider&activity=demo_request";
+const JUERGEN_AGAIN: &str = "E-Mail=j.gross%40mueller-maschinenbau.de&Vorname=J%C3%BCrgen\
+    &Nachname=Gro%C3%9F&activity=pricing_page";
+const HANDOVER: &str =
+    r#"{"outcome":"qualified","owner":"M. Weber","confirmed":{"need":true,"authority":true,"timing":true}}"#;
+const ACCEPT: &str = r#"{"decision":"accept","owner":"K. Braun","opportunity_id":"OPP-1"}"#;
+const OBJECTION: &str = r#"{"by":"Datenschutz (A. Klein)","note":"Widerspruch per E-Mail"}"#;
+
+/// The operations that write a lead.
+const WRITES: [&str; 3] = ["PutItem", "TransactWriteItems", "DeleteItem"];
+
+async fn call(
+    app: &App<DynamoStore>,
+    method: &str,
+    path: &str,
+    scopes: &[&str],
+    ct: &str,
+    body: &str,
+) -> Response<Body> {
+    route(app, request(method, path, Some(scopes), ct, body)).await
+}
+
+async fn intake(app: &App<DynamoStore>, body: &str) -> Response<Body> {
+    call(app, "POST", "/intake/web", &[], FORM, body).await
+}
+
+fn juergen() -> LeadId {
+    leadflow_tests::id_key().lead_id("j.gross@mueller-maschinenbau.de")
+}
+
+/// The lead as DynamoDB Local holds it, read past the proxy.
+async fn stored(app: &App<DynamoStore>) -> Option<leadflow::Lead> {
+    direct(&app.store).get(&juergen()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_conflict_on_a_plain_put_is_retried_and_lands() {
+    let (proxy, store) = faulty_store().await;
+    let app = app(store, Auth::Scopes);
+    assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+    proxy.next("PutItem", 1, Fault::TransactionConflict);
+    let r = intake(&app, JUERGEN_AGAIN).await;
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
+    assert_eq!(proxy.injected("PutItem"), 1, "the re-submission was a plain put");
+    let lead = stored(&app).await.unwrap();
+    assert_eq!((lead.activity_count, lead.version), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submission_whose_answer_was_lost_is_applied_once() {
+    for fault in [Fault::LostAnswer, Fault::Dropped] {
+        let (proxy, store) = faulty_store().await;
+        let app = app(store, Auth::Scopes);
+        assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+        // No idempotency key: only the write token tells the retry it was ours.
+        proxy.next("PutItem", 1, fault);
+        let r = intake(&app, JUERGEN_AGAIN).await;
+        assert_eq!(r.status(), 202, "{fault:?}: {}", body_json(&r));
+        assert_eq!(proxy.injected("PutItem"), 1);
+        assert_eq!(proxy.seen("PutItem"), 2, "{fault:?}: the SDK retried the put that had landed");
+        let lead = stored(&app).await.unwrap();
+        assert_eq!((lead.activity_count, lead.version), (2, 2), "{fault:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handover_whose_answer_was_lost_answers_200() {
+    let (proxy, store) = faulty_store().await;
+    let app = app(store, Auth::Scopes);
+    assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+    for op in ["PutItem", "TransactWriteItems"] {
+        proxy.next(op, 1, Fault::LostAnswer);
+    }
+    let r =
+        call(&app, "POST", &format!("/leads/{}/handover", juergen()), &["leads/handover"], JSON, HANDOVER)
+            .await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let lead = stored(&app).await.unwrap();
+    assert_eq!((lead.stage, lead.version), (Stage::Sql, 2));
+}
+
+/// Intake, then hand-over, each answer of its transaction lost when `lose`; DynamoDB's
+/// own idempotency token stripped. The lead and the funnel, as stored.
+async fn create_and_hand_over(
+    lose: bool,
+) -> (leadflow::Lead, Vec<(leadflow::funnel::Bucket, leadflow::funnel::Tally)>) {
+    let (proxy, store) = faulty_store().await;
+    let app = app(store, Auth::Scopes);
+    // Without the SDK's idempotency token, the retry of the landed transaction fails its
+    // version condition; the write token tells it was ours.
+    proxy.strip_client_request_tokens();
+    let lost = u32::from(lose);
+    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    let r = intake(&app, JUERGEN).await;
+    assert_eq!(r.status(), 202, "{}", body_json(&r));
+    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    let path = format!("/leads/{}/handover", juergen());
+    let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    assert_eq!(
+        (proxy.injected("TransactWriteItems"), proxy.seen("TransactWriteItems")),
+        (2 * lost, 2 + 2 * lost)
+    );
+    let day = leadflow::funnel::Day::of(NOW);
+    let funnel = direct(&app.store).funnel(day, day).await.unwrap();
+    (stored(&app).await.unwrap(), funnel)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_whose_answer_was_lost_is_recognised_by_its_write_token() {
+    let (clean, clean_funnel) = create_and_hand_over(false).await;
+    let (lead, funnel) = create_and_hand_over(true).await;
+    assert_eq!((lead.stage, lead.version, lead.activity_count), (Stage::Sql, 2, 1));
+    assert_eq!((clean.stage, clean.version, clean.activity_count), (Stage::Sql, 2, 1));
+    // The funnel counted the lead's entry and its move once each, as without faults.
+    assert_eq!(funnel, clean_funnel);
+    assert!(!funnel.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_cancelled_for_validation_is_permanent() {
+    let (proxy, store) = faulty_store().await;
+    proxy.next("TransactWriteItems", 1, Fault::Validation);
+    let app = app(store, Auth::Scopes);
+    let r = intake(&app, JUERGEN).await;
+    assert_eq!(r.status(), 500, "{}", body_json(&r));
+    assert!(r.headers().get("retry-after").is_none());
+    assert_eq!(proxy.seen("TransactWriteItems"), 1, "not retried");
+    assert!(stored(&app).await.is_none());
+
+    // Throttled inside the transaction on every attempt: 503, try again later.
+    proxy.always("TransactWriteItems", Fault::Throttle);
+    let r = intake(&app, JUERGEN).await;
+    assert_eq!(r.status(), 503, "{}", body_json(&r));
+    assert!(r.headers().get("retry-after").is_some());
+    let err = app.store.put(&lead_in("x@firma.de", Stage::Mql, 50, None)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+/// A write path of the matrix: its setup (through the proxy, no faults) and the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    IntakeNew,
+    IntakeExisting,
+    Handover,
+    Acceptance,
+    Erasure,
+    Objection,
+    ScheduledRun,
+}
+
+impl Path {
+    const ALL: [Path; 7] = [
+        Path::IntakeNew,
+        Path::IntakeExisting,
+        Path::Handover,
+        Path::Acceptance,
+        Path::Erasure,
+        Path::Objection,
+        Path::ScheduledRun,
+    ];
+
+    async fn setup(self, app: &App<DynamoStore>) {
+        match self {
+            Path::IntakeNew => {}
+            Path::ScheduledRun => {
+                // A lead due now whose score is stale: the run writes it.
+                let mut lead = lead_in("j.gross@mueller-maschinenbau.de", Stage::Mql, 50, Some(NOW));
+                lead.id = juergen();
+                app.store.put(&lead).await.unwrap();
+            }
+            _ => {
+                assert_eq!(intake(app, JUERGEN).await.status(), 202);
+                if self == Path::Acceptance {
+                    let path = format!("/leads/{}/handover", juergen());
+                    assert_eq!(
+                        call(app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await.status(),
+                        200
+                    );
+                }
+            }
+        }
+    }
+
+    /// The status answered (the run: 200 for a report, 503 for an error that stops it,
+    /// 207 when it went on with a failed lead).
+    async fn act(self, app: &App<DynamoStore>) -> (u16, bool) {
+        let id = juergen();
+        let r = match self {
+            Path::IntakeNew => intake(app, JUERGEN).await,
+            Path::IntakeExisting => intake(app, JUERGEN_AGAIN).await,
+            Path::Handover => {
+                call(app, "POST", &format!("/leads/{id}/handover"), &["leads/handover"], JSON, HANDOVER).await
+            }
+            Path::Acceptance => {
+                call(app, "POST", &format!("/leads/{id}/acceptance"), &["leads/accept"], JSON, ACCEPT).await
+            }
+            Path::Erasure => call(app, "DELETE", &format!("/leads/{id}"), &["leads/erase"], "", "").await,
+            Path::Objection => {
+                call(app, "POST", &format!("/leads/{id}/objection"), &["leads/erase"], JSON, OBJECTION).await
+            }
+            Path::ScheduledRun => {
+                let scorer = Scorer::new(Sla::default_sla());
+                return match run_due(&app.store, &scorer, NOW.plus_days(1)).await {
+                    Ok(report) if report.failed == 0 && report.written == 1 => (200, false),
+                    Ok(report) if report.failed == 1 && report.written == 0 => (207, false),
+                    Ok(report) => panic!("unexpected run report {report:?}"),
+                    Err(StoreError::Unavailable(_)) => (503, true),
+                    Err(e) => panic!("the run stopped on {e:?}"),
+                };
+            }
+        };
+        (r.status().as_u16(), r.headers().get("retry-after").is_some())
+    }
+
+    /// The answer without faults.
+    fn ok(self) -> u16 {
+        match self {
+            Path::IntakeNew | Path::IntakeExisting => 202,
+            Path::Erasure => 204,
+            _ => 200,
+        }
+    }
+
+    /// What a permanent fault answers.
+    fn permanent(self) -> u16 {
+        match self {
+            Path::ScheduledRun => 207,
+            _ => 500,
+        }
+    }
+}
+
+/// A fault of the matrix: how often it is injected.
+#[derive(Debug, Clone, Copy)]
+enum Injected {
+    None,
+    Once(Fault),
+    Always(Fault),
+}
+
+/// What the path is expected to answer under the fault, and whether it is applied.
+fn expected(path: Path, injected: Injected) -> (u16, bool) {
+    match injected {
+        Injected::None | Injected::Once(Fault::Throttle | Fault::InternalError) => (path.ok(), true),
+        Injected::Once(Fault::TransactionConflict) if path == Path::Erasure => (503, false),
+        Injected::Once(Fault::TransactionConflict) => (path.ok(), true),
+        Injected::Once(Fault::LostAnswer | Fault::Dropped) => (path.ok(), true),
+        Injected::Once(Fault::Validation) | Injected::Always(Fault::Validation) => (path.permanent(), false),
+        Injected::Always(_) => (503, false),
+    }
+}
+
+/// The lead as stored, in the terms "applied once" is checked in.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    exists: bool,
+    version: u64,
+    activities: u64,
+    moves: usize,
+}
+
+async fn seen(app: &App<DynamoStore>) -> Seen {
+    match stored(app).await {
+        None => Seen { exists: false, version: 0, activities: 0, moves: 0 },
+        Some(l) => {
+            Seen { exists: true, version: l.version, activities: l.activity_count, moves: l.history.len() }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_write_path_answers_every_fault_right_and_applies_once() {
+    let faults = [
+        Injected::None,
+        Injected::Once(Fault::Throttle),
+        Injected::Always(Fault::Throttle),
+        Injected::Once(Fault::TransactionConflict),
+        Injected::Once(Fault::InternalError),
+        Injected::Once(Fault::Validation),
+        Injected::Once(Fault::LostAnswer),
+    ];
+    let mut failures = String::new();
+    for path in Path::ALL {
+        // The state each path leads to without faults: what "applied once" looks like.
+        let (_, clean) = faulty_store().await;
+        let clean = app(clean, Auth::Scopes);
+        path.setup(&clean).await;
+        let untouched = seen(&clean).await;
+        assert_eq!(path.act(&clean).await, (path.ok(), false), "{path:?} without faults");
+        let applied = seen(&clean).await;
+        assert_ne!(untouched, applied, "{path:?} changes the lead");
+
+        for injected in faults {
+            let (proxy, store): (FaultProxy, DynamoStore) = faulty_store().await;
+            let app = app(store, Auth::Scopes);
+            path.setup(&app).await;
+            for op in WRITES {
+                match injected {
+                    Injected::None => {}
+                    Injected::Once(f) => proxy.next(op, 1, f),
+                    Injected::Always(f) => proxy.always(op, f),
+                }
+            }
+            let (status, retry_after) = path.act(&app).await;
+            proxy.clear();
+            let hit: u32 = WRITES.iter().map(|op| proxy.injected(op)).sum();
+            let (want, lands) = expected(path, injected);
+            let now = seen(&app).await;
+            let want_seen = if lands { &applied } else { &untouched };
+            // Transient answers carry Retry-After, permanent and successful ones do not.
+            let want_retry_after = want == 503;
+            if status != want
+                || retry_after != want_retry_after
+                || now != *want_seen
+                || (!matches!(injected, Injected::None) && hit == 0)
+            {
+                writeln!(
+                    failures,
+                    "{path:?} × {injected:?}: answered {status} (retry-after {retry_after}), want {want}; \
+                     stored {now:?}, want {want_seen:?}; faults injected {hit}"
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{failures}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_conflict_that_never_ends_is_a_conflict_not_a_500() {
+    let (proxy, store) = faulty_store().await;
+    let mut app = app(store, Auth::Scopes);
+    app.retry = leadflow::intake::RetryPolicy { max_attempts: 5, ..app.retry };
+    assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+    proxy.always("PutItem", Fault::TransactionConflict);
+    let r = intake(&app, JUERGEN_AGAIN).await;
+    assert_eq!(r.status(), 409, "{}", body_json(&r));
+    assert!(r.headers().get("retry-after").is_some(), "the delivery is worth retrying");
+    assert_eq!(proxy.injected("PutItem"), 5, "each attempt re-read and wrote again");
+    proxy.always("TransactWriteItems", Fault::TransactionConflict);
+    let path = format!("/leads/{}/handover", juergen());
+    let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
+    assert_eq!(r.status(), 409, "{}", body_json(&r));
+    assert_eq!(proxy.injected("TransactWriteItems"), 5, "the hand-over moves a stage: a transaction");
+    assert!(r.headers().get("retry-after").is_some(), "the hand-over is worth retrying");
+    let lead = stored(&app).await.unwrap();
+    assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1));
+}
