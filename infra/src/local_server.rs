@@ -74,10 +74,11 @@ async fn to_lambda(req: hyper::Request<Incoming>, tokens: &Tokens) -> Result<lam
         }
     };
     // Everything but the signed intake webhooks sits behind the JWT authorizer.
-    let sales_route = !matches!(
-        leadflow::http::function_for(parts.uri.path()),
-        None | Some(leadflow::http::Function::Intake)
-    );
+    let sales_route = parts.uri.path() == REQUALIFY_PATH
+        || !matches!(
+            leadflow::http::function_for(parts.uri.path()),
+            None | Some(leadflow::http::Function::Intake)
+        );
     let bearer = parts
         .headers
         .get("authorization")
@@ -117,9 +118,20 @@ async fn requalify<S: LeadStore>(app: &App<S>, req: &lambda_http::Request) -> la
     if req.method() != "POST" {
         return Problem::method_not_allowed("POST").into_response();
     }
+    // A private route, guarded like the sales routes when tokens are configured.
+    if let Err(p) = leadflow::http::auth::require(app.auth, req, leadflow::http::auth::SCOPE_SCORE) {
+        return p.into_response();
+    }
     let as_of = match req.query_string_parameters_ref().and_then(|q| q.first("as_of")) {
         None => app.clock.now(),
         Some(text) => match Timestamp::parse_rfc3339(text) {
+            Ok(t) if t > Timestamp::LATEST => {
+                return Problem::invalid_field(
+                    "as_of",
+                    format!("`as_of` may be at most {}", Timestamp::LATEST),
+                )
+                .into_response()
+            }
             Ok(t) => t,
             Err(e) => {
                 return Problem::invalid_field("as_of", format!("`as_of` is an RFC 3339 instant: {e}"))

@@ -19,6 +19,10 @@ use time::OffsetDateTime;
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The last instant Leadflow accepts as input (2999-12-31T23:59:59Z): later ones
+    /// would be stored in a form that cannot be read back.
+    pub const LATEST: Timestamp = Timestamp(32_503_679_999);
+
     pub const fn from_unix(seconds: i64) -> Self {
         Self(seconds)
     }

@@ -33,14 +33,20 @@ impl Day {
         Day(Date::from_calendar_date(1970, Month::January, 1).expect("valid date") + Duration::days(days))
     }
 
-    /// `YYYY-MM-DD`, nothing else.
+    /// The days a report may name: a calendar a person plans in, and far from where the
+    /// date arithmetic runs out (`9999-12-31` has no next month).
+    pub const FIRST_YEAR: i32 = 1970;
+    pub const LAST_YEAR: i32 = 2999;
+
+    /// `YYYY-MM-DD` from [`Day::FIRST_YEAR`] to [`Day::LAST_YEAR`], nothing else.
     pub fn parse(text: &str) -> Option<Day> {
         let b = text.as_bytes();
         let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
             return None;
         }
-        let year: i32 = text[0..4].parse().ok()?;
+        let year: i32 =
+            text[0..4].parse().ok().filter(|y| (Self::FIRST_YEAR..=Self::LAST_YEAR).contains(y))?;
         let month = Month::try_from(text[5..7].parse::<u8>().ok()?).ok()?;
         let day: u8 = text[8..10].parse().ok()?;
         Date::from_calendar_date(year, month, day).ok().map(Day)
@@ -348,7 +354,18 @@ mod tests {
         assert_eq!(Day::parse("2026-12-31").unwrap().next_month().to_string(), "2027-01-01");
         assert_eq!(Day::parse("2026-12-31").unwrap().next().to_string(), "2027-01-01");
         assert_eq!(d.start().to_string(), "2026-11-27T00:00:00Z");
-        for bad in ["2026-02-30", "2026-13-01", "26-11-28", "2026-1-28", "2026/11/28", "", "2026-11-28T00"] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-11-28",
+            "2026-1-28",
+            "2026/11/28",
+            "",
+            "2026-11-28T00",
+            "9999-12-31",
+            "1969-12-31",
+            "0000-01-01",
+        ] {
             assert_eq!(Day::parse(bad), None, "{bad}");
         }
         assert_eq!(d.days_through(d), 1);

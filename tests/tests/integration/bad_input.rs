@@ -394,6 +394,17 @@ fn cases() -> Vec<Case> {
         case("funnel: from not a date", "GET", "/funnel?from=2026-02-30", 422, "invalid-field")
             .scopes(funnel),
         case("funnel: to not a date", "GET", "/funnel?to=yesterday", 422, "invalid-field").scopes(funnel),
+        // 9999-12-31 has no next month: it once panicked the DynamoDB store.
+        case(
+            "funnel: to the last day of year 9999",
+            "GET",
+            "/funnel?from=9999-12-01&to=9999-12-31",
+            422,
+            "invalid-field",
+        )
+        .scopes(funnel),
+        case("funnel: before 1970", "GET", "/funnel?from=1969-12-01&to=1969-12-31", 422, "invalid-field")
+            .scopes(funnel),
         case("funnel: from after to", "GET", "/funnel?from=2026-11-02&to=2026-11-01", 422, "invalid-field")
             .scopes(funnel),
         case("funnel: over a year", "GET", "/funnel?from=2025-01-01&to=2026-11-01", 422, "invalid-field")

@@ -59,15 +59,16 @@ async fn the_four_binaries_walk_a_lead_from_form_to_sales_and_the_schedule_flags
         let (status, body) = api(&emulator, "scoring", "score-lead.json");
         assert_eq!((status, body["stage"].as_str()), (200, Some("sal")), "{body}");
 
-        // The schedule: nothing is due now; three days on, nobody has called the German
-        // lead, so its response-time SLA is breached.
+        // The schedule: nothing is due now. The writing run refuses to look three days
+        // ahead (that would recycle leads for good): an invocation error, nothing written.
         let report = emulator.invoke("scoring", &event("scheduled.json")).unwrap();
         assert_eq!((report["read"].as_u64(), report["written"].as_u64()), (Some(0), Some(0)), "{report}");
         let later = Timestamp::from_unix(
             Timestamp::parse_rfc3339(report["as_of"].as_str().unwrap()).unwrap().unix() + 3 * 86_400,
         );
-        let report = emulator.invoke("scoring", &json!({ "action": "requalify", "as_of": later })).unwrap();
-        assert_eq!((report["read"].as_u64(), report["breaches"].as_u64()), (Some(1), Some(1)), "{report}");
+        let error =
+            emulator.invoke("scoring", &json!({ "action": "requalify", "as_of": later })).unwrap_err();
+        assert!(error["errorMessage"].as_str().unwrap().contains("ahead of the clock"), "{error}");
         // Bad events are invocation errors, not silent successes.
         let error = emulator.invoke("scoring", &json!({ "action": "explode" })).unwrap_err();
         assert!(error["errorMessage"].as_str().unwrap().contains("unknown action"), "{error}");
@@ -83,7 +84,7 @@ async fn the_four_binaries_walk_a_lead_from_form_to_sales_and_the_schedule_flags
     assert_eq!(moves, [(Stage::Unqualified, Stage::Mql), (Stage::Mql, Stage::Sql), (Stage::Sql, Stage::Sal)]);
     let german = store.get(&LeadId::parse(&german).unwrap()).await.unwrap().unwrap();
     assert_eq!(german.profile.first_name.as_deref(), Some("Jürgen"));
-    assert!(german.sla_breached_at.is_some(), "the schedule flagged the breach in the table");
+    assert!(german.sla_breached_at.is_none(), "the refused run wrote nothing");
     let raw = raw_item(&store, &german.id).await;
     assert_eq!(raw["queue_stage"].as_s().unwrap(), "mql");
 }

@@ -37,6 +37,7 @@ fn tokens() -> Tokens {
     let mut t = Tokens::default();
     t.parse_one("sales-token=leads/read,leads/handover,leads/accept,leads/erase,funnel/read").unwrap();
     t.parse_one("reader-token=leads/read").unwrap();
+    t.parse_one("score-token=leads/score").unwrap();
     t
 }
 
@@ -205,4 +206,19 @@ fn requalify_as_of_a_future_instant() {
     );
     let (status, _, body) = call(addr, "POST", "/_local/requalify?as_of=soon", &[], b"");
     assert_eq!((status, json(&body)["field"].as_str()), (422, Some("as_of")));
+}
+
+#[test]
+fn the_private_requalify_route_is_guarded_like_the_sales_routes() {
+    let addr = start(|| async { InMemoryStore::new() }, tokens());
+    let (status, _, body) = call(addr, "POST", "/_local/requalify", &[], b"");
+    assert_eq!(status, 401, "{body}");
+    let reader = [("authorization", "Bearer reader-token")];
+    let (status, _, body) = call(addr, "POST", "/_local/requalify", &reader, b"");
+    assert_eq!(status, 403, "{body}");
+    let scorer = [("authorization", "Bearer score-token")];
+    let (status, _, body) = call(addr, "POST", "/_local/requalify", &scorer, b"");
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = call(addr, "POST", "/_local/requalify?as_of=9999-12-31T23:59:59Z", &scorer, b"");
+    assert_eq!(status, 422, "{body}");
 }

@@ -40,9 +40,14 @@ async fn scheduled_event_requalifies_the_due_leads_and_score_route_rescores_one(
     assert_eq!(body["stage"], "mql");
     assert_eq!(app.store.snapshot()[0].version, version, "a re-score that changes nothing writes nothing");
 
-    // After the grace the lead goes back to marketing, with the reason.
-    let report =
-        handle_any(&app, json!({ "action": "requalify", "as_of": recycle_at.to_string() })).await.unwrap();
+    // The writing run does not look into the future: that would recycle leads for good.
+    let ahead = handle_any(&app, json!({ "action": "requalify", "as_of": recycle_at.to_string() })).await;
+    let error = ahead.unwrap_err();
+    assert!(!error.retryable() && error.to_string().contains("ahead of the clock"), "{error}");
+    assert_eq!(app.store.snapshot()[0].version, version, "a refused run writes nothing");
+    // After the grace, as the clock tells it, the lead goes back to marketing, with the reason.
+    app.clock = std::sync::Arc::new(leadflow::ManualClock::at(recycle_at));
+    let report = handle_any(&app, json!({ "action": "requalify" })).await.unwrap();
     assert_eq!(report["transitions"], 1, "{report}");
     let lead = app.store.snapshot().pop().unwrap();
     assert_eq!(lead.stage, leadflow::Stage::Nurture);

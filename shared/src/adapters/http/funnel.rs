@@ -38,7 +38,14 @@ fn query<S>(app: &App<S>, req: &Request) -> Result<Query, Problem> {
         match params.first(name) {
             None => Ok(None),
             Some(text) => Day::parse(text).map(Some).ok_or_else(|| {
-                Problem::invalid_field(name, format!("`{name}` is a date as YYYY-MM-DD, got `{text}`"))
+                Problem::invalid_field(
+                    name,
+                    format!(
+                        "`{name}` is a date as YYYY-MM-DD from {}-01-01 to {}-12-31, got `{text}`",
+                        Day::FIRST_YEAR,
+                        Day::LAST_YEAR
+                    ),
+                )
             }),
         }
     };

@@ -122,8 +122,19 @@ pub async fn handle_value<S: LeadStore>(app: &App<S>, event: Value) -> Result<Va
     handle(app, event).await
 }
 
+/// How far ahead of the clock the writing run may be asked to look: a schedule that runs a
+/// little early is fine; a run "as of next month" would recycle leads irreversibly
+/// (a read-only what-if is another thing).
+pub const MAX_AS_OF_AHEAD_SECONDS: i64 = 300;
+
 async fn requalify<S: LeadStore>(app: &App<S>, as_of: Option<Timestamp>) -> Result<Value, ScoringError> {
-    let now = as_of.unwrap_or_else(|| app.clock.now());
+    let clock = app.clock.now();
+    if let Some(t) = as_of.filter(|t| t.seconds_since(clock) > MAX_AS_OF_AHEAD_SECONDS) {
+        return Err(ScoringError::BadEvent(format!(
+            "`as_of` ({t}) is more than {MAX_AS_OF_AHEAD_SECONDS} s ahead of the clock ({clock}): the requalification writes, so it runs only as of now"
+        )));
+    }
+    let now = as_of.unwrap_or(clock);
     Ok(json!(run_due(&app.store, &app.scorer, now).await?))
 }
 
