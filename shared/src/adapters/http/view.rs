@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{Activity, Answers, Confirmation, Consent, FieldSource, Lead, Objection, Profile};
-use crate::domain::score::{Contribution, Grade};
+use crate::domain::score::{Contribution, Grade, Score};
 use crate::domain::sla::DisplayName;
 use crate::domain::stage::{Stage, Transition, Trigger};
 use crate::domain::vocabulary::{OpportunityId, Owner};
@@ -18,6 +18,19 @@ pub struct ScoreView {
     pub readiness: i32,
     pub fit: i32,
     pub engagement: i32,
+}
+
+impl ScoreView {
+    fn of(s: &Score) -> Self {
+        Self {
+            total: s.total,
+            need: s.need,
+            authority: s.authority,
+            readiness: s.readiness,
+            fit: s.fit,
+            engagement: s.engagement,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -101,14 +114,7 @@ impl<'a> LeadView<'a> {
             stage: lead.stage,
             stage_name: sla.stages.get(&lead.stage),
             grade: score.map(|s| s.grade),
-            score: score.map(|s| ScoreView {
-                total: s.total,
-                need: s.need,
-                authority: s.authority,
-                readiness: s.readiness,
-                fit: s.fit,
-                engagement: s.engagement,
-            }),
+            score: score.map(ScoreView::of),
             mql: score.is_some_and(|s| s.mql),
             explanation: score.map_or(&[], |s| &s.explanation),
             disqualification,
@@ -179,14 +185,7 @@ impl<'a> LeadSummary<'a> {
             stage: lead.stage,
             stage_name: scorer.sla().stages.get(&lead.stage),
             grade: score.map(|s| s.grade),
-            score: score.map(|s| ScoreView {
-                total: s.total,
-                need: s.need,
-                authority: s.authority,
-                readiness: s.readiness,
-                fit: s.fit,
-                engagement: s.engagement,
-            }),
+            score: score.map(ScoreView::of),
             mql: score.is_some_and(|s| s.mql),
             sla_deadline: scorer.sla_deadlines(lead).map(|(breach, _)| breach),
             sla_breached_at: lead.sla_breached_at,
