@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::domain::clock::Timestamp;
 use crate::domain::funnel::event_count;
 use crate::domain::lead::Lead;
+use crate::domain::stage::Stage;
 use crate::engine::refresh::changed;
 use crate::engine::scoring::Scorer;
 use crate::usecases::retry::{update, RetryPolicy, Step, UpdateError};
@@ -217,4 +218,81 @@ async fn rescore_segment<S: LeadStore>(
         store.put_checkpoint(&checkpoint).await?;
     }
     Ok((visited, rescored, failed, checkpoint.done))
+}
+
+/// What the due requalification would do as of an instant, written nowhere: a what-if
+/// ("who leaves MQL by Friday?") over the due index up to that instant.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Forecast {
+    pub as_of: Timestamp,
+    /// Leads due by then (read from the due index).
+    pub read: u64,
+    /// Moves by stage: `from` -> `to` -> how many.
+    pub moves: std::collections::BTreeMap<Stage, std::collections::BTreeMap<Stage, u64>>,
+    /// Response-time SLAs that would be found breached.
+    pub breaches: u64,
+    /// The leads that would move or breach, at most [`FORECAST_LEADS`].
+    pub leads: Vec<ForecastLead>,
+    /// Leads that could not be read or judged (logged).
+    pub failed: u64,
+}
+
+/// One lead in a forecast.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForecastLead {
+    pub id: String,
+    pub from: Stage,
+    pub to: Stage,
+    /// The reason the last move would record (`sla_expired`, `below_mql_rule`, ...);
+    /// `None` when the lead would only be flagged as breached.
+    pub reason: Option<String>,
+    pub breached: bool,
+}
+
+/// How many leads a forecast lists one by one (the counts cover all).
+pub const FORECAST_LEADS: usize = 1000;
+
+/// Brings copies of the due leads up to `as_of` and reports what would change.
+pub async fn forecast<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    as_of: Timestamp,
+) -> Result<Forecast, StoreError> {
+    let mut report = Forecast { as_of, ..Forecast::default() };
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.due(as_of, PAGE, cursor.as_deref()).await?;
+        report.read += page.unreadable.len() as u64;
+        report.failed += page.unreadable.len() as u64;
+        for lead in page.leads {
+            report.read += 1;
+            let mut next = lead.clone();
+            if let Err(e) = scorer.refresh(&mut next, as_of) {
+                report.failed += 1;
+                tracing::error!(lead = %lead.id, error = %e, "forecast_failed");
+                continue;
+            }
+            let breached = next.sla_breached_at.is_some() && lead.sla_breached_at.is_none();
+            report.breaches += u64::from(breached);
+            if next.stage != lead.stage {
+                *report.moves.entry(lead.stage).or_default().entry(next.stage).or_default() += 1;
+            }
+            if (next.stage != lead.stage || breached) && report.leads.len() < FORECAST_LEADS {
+                report.leads.push(ForecastLead {
+                    id: lead.id.as_str().to_owned(),
+                    from: lead.stage,
+                    to: next.stage,
+                    reason: (next.stage != lead.stage)
+                        .then(|| next.history.last().map(|t| t.reason.as_str().to_owned()))
+                        .flatten(),
+                    breached,
+                });
+            }
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(report)
 }

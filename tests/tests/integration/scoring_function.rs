@@ -83,3 +83,45 @@ async fn unknown_events_are_invocation_errors() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+/// A what-if: who leaves MQL by then, and why, read from the due index and written
+/// nowhere, on both stores alike.
+#[tokio::test]
+async fn the_forecast_reads_the_due_leads_and_writes_nothing() {
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    assert_eq!(route(&app, event("intake-json.json")).await.status(), 202);
+    let lead = app.store.snapshot().pop().unwrap();
+    let (breach_at, recycle_at) = app.scorer.sla_deadlines(&lead).unwrap();
+    let forecast = |as_of: String, scopes: &'static [&'static str]| {
+        let req =
+            leadflow_tests::http::request("GET", &format!("/forecast?as_of={as_of}"), Some(scopes), "", "");
+        route(&app, req)
+    };
+    let doc = leadflow_tests::openapi::document();
+    let before = app.store.snapshot();
+
+    let r = forecast(breach_at.to_string(), &["leads/read"]).await;
+    assert_eq!(r.status(), 200);
+    let body = body_json(&r);
+    leadflow_tests::openapi::check(&doc, "GET", "/forecast", 200, "application/json", &body);
+    assert_eq!((body["read"].as_u64(), body["breaches"].as_u64()), (Some(1), Some(1)), "{body}");
+    assert_eq!(body["leads"][0]["breached"], true);
+
+    let r = forecast(recycle_at.to_string(), &["leads/read"]).await;
+    let body = body_json(&r);
+    assert_eq!(body["moves"]["mql"]["nurture"], 1, "{body}");
+    assert_eq!(
+        (body["leads"][0]["id"].as_str(), body["leads"][0]["reason"].as_str()),
+        (Some(ID), Some("sla_expired"))
+    );
+    assert_eq!(app.store.snapshot(), before, "a forecast writes nothing");
+
+    for (query, status) in [("tomorrow", 422), ("9999-12-31T23:59:59Z", 422)] {
+        let r = forecast(query.into(), &["leads/read"]).await;
+        assert_eq!(r.status(), status, "{query}: {}", body_json(&r));
+    }
+    let r =
+        route(&app, leadflow_tests::http::request("GET", "/forecast", Some(&["leads/read"]), "", "")).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(forecast(breach_at.to_string(), &["leads/score"]).await.status(), 403);
+}

@@ -49,6 +49,7 @@ pub enum Op {
     Objection,
     Acceptance,
     Score,
+    Forecast,
     Funnel,
     FunnelChart,
 }
@@ -86,6 +87,7 @@ pub const ROUTES: &[Route] = &[
     row("POST", "/leads/{id}/objection", F::Handover, Some(SCOPE_ERASE), Op::Objection),
     row("POST", "/leads/{id}/acceptance", F::Acceptance, Some(SCOPE_ACCEPT), Op::Acceptance),
     row("POST", "/leads/{id}/score", F::Scoring, Some(SCOPE_SCORE), Op::Score),
+    row("GET", "/forecast", F::Scoring, Some(SCOPE_READ), Op::Forecast),
     row("GET", "/funnel", F::Handover, Some(SCOPE_FUNNEL), Op::Funnel),
     row("GET", "/funnel.svg", F::Handover, Some(SCOPE_FUNNEL), Op::FunnelChart),
 ];
@@ -173,6 +175,7 @@ async fn dispatch<S: LeadStore>(
         Op::Objection => privacy::object(app, req, param).await,
         Op::Acceptance => acceptance::accept(app, req, param).await,
         Op::Score => scoring::score(app, param).await,
+        Op::Forecast => scoring::forecast(app, req).await,
         Op::Funnel => funnel::report(app, req).await,
         Op::FunnelChart => funnel::chart(app, req).await,
     }
