@@ -14,7 +14,7 @@ use crate::domain::lead::{Activity, Answers, Consent, Lead, Profile};
 use crate::domain::stage::Trigger;
 use crate::domain::vocabulary::{ConsentStatement, Note};
 use crate::engine::scoring::Scorer;
-use crate::usecases::retry::{update, Step, UpdateError};
+use crate::usecases::retry::{update, Outcome, Step, UpdateError};
 
 pub use crate::usecases::retry::RetryPolicy;
 use crate::usecases::store::{LeadStore, StoreError};
@@ -96,14 +96,15 @@ pub async fn apply_submission<S: LeadStore>(
         scorer.refresh(&mut lead, now).map_err(|e| IntakeError::Internal(e.to_string()))?;
         note_moves_by_submission(&mut lead, events, &submission.source);
         lead.updated_at = lead.updated_at.max(now);
-        let mut written = lead.clone();
-        written.version += 1;
-        Ok(Step::Write(
-            Box::new(lead),
-            Applied { lead: written, created, duplicate: false, attempts: attempt },
-        ))
+        Ok(Step::Write(Box::new(lead), (created, attempt)))
     })
     .await;
+    let applied = applied.map(|outcome| match outcome {
+        Outcome::Done(replay) => replay,
+        Outcome::Written(lead, (created, attempts)) => {
+            Applied { lead: *lead, created, duplicate: false, attempts }
+        }
+    });
     applied.map_err(|e| match e {
         UpdateError::Store(e) => IntakeError::Store(e),
         UpdateError::Contention(n) => IntakeError::Contention(n),

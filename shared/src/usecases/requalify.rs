@@ -10,7 +10,7 @@ use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
 use crate::engine::refresh::changed;
 use crate::engine::scoring::Scorer;
-use crate::usecases::retry::{update, RetryPolicy, Step, UpdateError};
+use crate::usecases::retry::{update, Outcome, RetryPolicy, Step, UpdateError};
 use crate::usecases::store::{Checkpoint, LeadStore, StoreError};
 
 pub use crate::engine::refresh::REASON_SLA_EXPIRED;
@@ -66,7 +66,7 @@ pub async fn rescore_one<S: LeadStore>(
     let result = update(store, &id, &RetryPolicy::default(), Some(Some(lead)), |current, attempt| {
         attempts = attempt;
         // Erased since it was listed: nothing to do.
-        let Some(before) = current else { return Ok(Step::Done((last.clone(), None))) };
+        let Some(before) = current else { return Ok(Step::Done(last.clone())) };
         last = before.clone();
         let mut next = before.clone();
         // Only a new vocabulary (a full re-score after an SLA change) reads text again.
@@ -75,24 +75,23 @@ pub async fn rescore_one<S: LeadStore>(
         }
         scorer.refresh(&mut next, now).map_err(|e| StoreError::Internal(e.to_string()))?;
         if !changed(&before, &next) {
-            return Ok(Step::Done((before, None)));
+            return Ok(Step::Done(before));
         }
         next.updated_at = next.updated_at.max(now);
-        let mut stored = next.clone();
-        stored.version += 1;
-        Ok(Step::Write(Box::new(next), (stored, Some(before))))
+        Ok(Step::Write(Box::new(next), before))
     })
     .await;
     report.conflicts += u64::from(attempts.saturating_sub(1));
     match result {
-        Ok((stored, Some(before))) => {
+        Ok(Outcome::Written(stored, before)) => {
+            let stored = *stored;
             report.written += 1;
             report.transitions += u64::from(event_count(&stored).saturating_sub(event_count(&before)));
             report.breaches +=
                 u64::from(stored.sla_breached_at.is_some() && before.sla_breached_at.is_none());
             Ok(stored)
         }
-        Ok((lead, None)) => Ok(lead),
+        Ok(Outcome::Done(lead)) => Ok(lead),
         Err(UpdateError::Store(e) | UpdateError::Refused(e)) => Err(e),
         Err(UpdateError::Contention(_)) => Err(StoreError::Conflict),
     }

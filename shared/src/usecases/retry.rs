@@ -36,11 +36,19 @@ impl RetryPolicy {
 }
 
 /// What one attempt decided.
-pub enum Step<T> {
-    /// Write this lead (its `version` is bumped here), then answer `T`.
-    Write(Box<Lead>, T),
-    /// Nothing to write: answer `T` now.
-    Done(T),
+pub enum Step<D, W> {
+    /// Write this lead (its `version` is bumped here); `W` goes along with it.
+    Write(Box<Lead>, W),
+    /// Nothing to write: answer `D` now.
+    Done(D),
+}
+
+/// How an update ended.
+pub enum Outcome<D, W> {
+    /// Nothing was written.
+    Done(D),
+    /// The lead as stored (version bumped), and what went along with it.
+    Written(Box<Lead>, W),
 }
 
 /// Why an update did not land.
@@ -58,13 +66,13 @@ pub enum UpdateError<E> {
 
 /// Reads, decides with `step(current, attempt)`, writes; retries a lost race.
 /// `known` is a copy already read, used for the first attempt instead of a read.
-pub async fn update<S, T, E>(
+pub async fn update<S, D, W, E>(
     store: &S,
     id: &LeadId,
     retry: &RetryPolicy,
     mut known: Option<Option<Lead>>,
-    mut step: impl FnMut(Option<Lead>, u32) -> Result<Step<T>, E>,
-) -> Result<T, UpdateError<E>>
+    mut step: impl FnMut(Option<Lead>, u32) -> Result<Step<D, W>, E>,
+) -> Result<Outcome<D, W>, UpdateError<E>>
 where
     S: LeadStore + ?Sized,
 {
@@ -74,11 +82,11 @@ where
             None => store.get(id).await.map_err(UpdateError::Store)?,
         };
         match step(current, attempt).map_err(UpdateError::Refused)? {
-            Step::Done(answer) => return Ok(answer),
-            Step::Write(mut lead, answer) => {
+            Step::Done(answer) => return Ok(Outcome::Done(answer)),
+            Step::Write(mut lead, with) => {
                 lead.version += 1;
                 match store.put(&lead).await {
-                    Ok(()) => return Ok(answer),
+                    Ok(()) => return Ok(Outcome::Written(lead, with)),
                     Err(StoreError::Conflict) => {
                         tracing::debug!(lead = %id, attempt, "lost a write race, retrying");
                         if attempt < retry.max_attempts {

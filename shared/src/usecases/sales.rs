@@ -7,7 +7,7 @@ use crate::domain::lead::Lead;
 use crate::domain::sales::{QualificationCall, RecordObjection, SalesDecision};
 use crate::domain::stage::IllegalTransition;
 use crate::engine::scoring::Scorer;
-use crate::usecases::retry::{update, RetryPolicy, Step, UpdateError};
+use crate::usecases::retry::{update, Outcome, RetryPolicy, Step, UpdateError};
 use crate::usecases::store::{LeadStore, StoreError};
 
 /// Why a sales command did not apply.
@@ -44,7 +44,7 @@ pub struct Sales<'a, S> {
 }
 
 impl<S: LeadStore> Sales<'_, S> {
-    /// Applies `change` to a fresh read of the lead and writes it; `Ok(None)` from
+    /// Applies `change` to a fresh read of the lead and writes it; `Ok(false)` from
     /// `change` writes nothing and answers the lead as read.
     async fn change(
         &self,
@@ -53,19 +53,20 @@ impl<S: LeadStore> Sales<'_, S> {
         change: impl Fn(&mut Lead) -> Result<bool, SalesError>,
     ) -> Result<Lead, SalesError> {
         let now = self.now;
-        let written = update(self.store, id, self.retry, known, |current, _| {
+        let outcome = update(self.store, id, self.retry, known, |current, _| {
             let mut lead = current.ok_or(SalesError::NotFound)?;
             if !change(&mut lead)? {
                 return Ok(Step::Done(lead));
             }
             self.scorer.refresh(&mut lead, now)?;
             lead.updated_at = now;
-            let mut stored = lead.clone();
-            stored.version += 1;
-            Ok(Step::Write(Box::new(lead), stored))
+            Ok(Step::Write(Box::new(lead), ()))
         })
         .await?;
-        Ok(written)
+        Ok(match outcome {
+            Outcome::Done(lead) => lead,
+            Outcome::Written(lead, ()) => *lead,
+        })
     }
 
     /// Inside sales' qualification call.
