@@ -27,6 +27,8 @@ pub enum Fault {
     LostAnswer,
     /// Forwarded and applied, then the connection is dropped without an answer.
     Dropped,
+    /// Held for a minute before anything happens: DynamoDB that does not answer.
+    Stalled,
 }
 
 impl Fault {
@@ -72,7 +74,7 @@ impl Fault {
                 "com.amazon.coral.validate#ValidationException",
                 "Item size has exceeded the maximum",
             ),
-            Fault::InternalError | Fault::LostAnswer | Fault::Dropped => {
+            Fault::InternalError | Fault::LostAnswer | Fault::Dropped | Fault::Stalled => {
                 error(500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error")
             }
         }
@@ -257,6 +259,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) {
         let operation =
             request.header("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_owned();
         let fault = pick(state, &operation);
+        if fault == Some(Fault::Stalled) {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            return;
+        }
         let mut request = request;
         if operation == "TransactWriteItems" && state.lock().unwrap().strip_tokens {
             strip_client_request_token(&mut request);

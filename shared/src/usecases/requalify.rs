@@ -10,6 +10,7 @@ use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
 use crate::engine::refresh::changed;
 use crate::engine::scoring::Scorer;
+use crate::usecases::deadline::Deadline;
 use crate::usecases::retry::{update, Outcome, RetryPolicy, Step, UpdateError};
 use crate::usecases::store::{Checkpoint, LeadStore, StoreError};
 
@@ -35,6 +36,9 @@ pub struct RunReport {
     /// Leads that could not be read or written (logged as `requalify_failed` with the
     /// lead id; the run went on with everyone else).
     pub failed: u64,
+    /// Every due lead was visited. `false`: the run stopped at its deadline; the leads
+    /// it did not reach stay due, and the next run takes them.
+    pub complete: bool,
 }
 
 /// Counts and logs a lead that could not be requalified, and goes on: one broken lead
@@ -103,15 +107,29 @@ pub async fn run_due<S: LeadStore>(
     scorer: &Scorer,
     now: Timestamp,
 ) -> Result<RunReport, StoreError> {
+    run_due_until(store, scorer, now, Deadline::NONE).await
+}
+
+/// [`run_due`] up to `deadline`: it stops before the next lead once the deadline has
+/// passed, and says so (`complete: false`).
+pub async fn run_due_until<S: LeadStore>(
+    store: &S,
+    scorer: &Scorer,
+    now: Timestamp,
+    deadline: Deadline,
+) -> Result<RunReport, StoreError> {
     let mut report = RunReport { as_of: now, ..RunReport::default() };
     let mut cursor: Option<String> = None;
-    loop {
+    'pages: loop {
         let page = store.due(now, PAGE, cursor.as_deref()).await?;
         for id in &page.unreadable {
             report.read += 1;
             isolate(&mut report.failed, id, StoreError::Internal("the item is not a readable lead".into()))?;
         }
         for lead in page.leads {
+            if deadline.passed() {
+                break 'pages;
+            }
             report.read += 1;
             let id = lead.id.clone();
             if let Err(e) = rescore_one(store, scorer, lead, now, &mut report).await {
@@ -120,10 +138,14 @@ pub async fn run_due<S: LeadStore>(
         }
         match page.cursor {
             Some(c) => cursor = Some(c),
-            None => break,
+            None => {
+                report.complete = true;
+                break;
+            }
         }
     }
     tracing::info!(
+        complete = report.complete,
         read = report.read,
         written = report.written,
         transitions = report.transitions,
@@ -214,9 +236,35 @@ async fn rescore_segment<S: LeadStore>(
         checkpoint.done = page.cursor.is_none();
         checkpoint.cursor = page.cursor;
         checkpoint.version += 1;
-        store.put_checkpoint(&checkpoint).await?;
+        if !save(store, &checkpoint).await? {
+            // Another run of this segment moved on: it finishes the segment.
+            return Ok((visited, rescored, failed, false));
+        }
     }
     Ok((visited, rescored, failed, checkpoint.done))
+}
+
+/// Saves a checkpoint over the version before it. `Ok(false)`: another run of the same
+/// segment saved first. A write whose answer was lost (its retry then fails the version
+/// condition) reads back as this very checkpoint; a conflict with a transaction in
+/// flight is tried again.
+async fn save<S: LeadStore>(store: &S, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
+    let retry = RetryPolicy::default();
+    for attempt in 1..=3 {
+        match store.put_checkpoint(checkpoint).await {
+            Ok(()) => return Ok(true),
+            Err(StoreError::Conflict) => match store.get_checkpoint(&checkpoint.key).await? {
+                Some(stored) if stored == *checkpoint => return Ok(true),
+                Some(stored) if stored.version + 1 == checkpoint.version => {
+                    tokio::time::sleep(retry.backoff(attempt)).await
+                }
+                None if checkpoint.version == 1 => tokio::time::sleep(retry.backoff(attempt)).await,
+                _ => return Ok(false),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }
 
 /// What the due requalification would do as of an instant, written nowhere: a what-if

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use lambda_http::{Body, Response};
 use leadflow::http::{route, App, Auth};
-use leadflow::requalify::run_due;
+use leadflow::requalify::{rescore_all, run_due};
 use leadflow::store::{DynamoStore, LeadStore, StoreError};
 use leadflow::{LeadId, Scorer, Sla, Stage};
 use leadflow_tests::fault_proxy::{direct, faulty_store, Fault, FaultProxy};
@@ -167,10 +167,11 @@ enum Path {
     Erasure,
     Objection,
     ScheduledRun,
+    FullRescore,
 }
 
 impl Path {
-    const ALL: [Path; 7] = [
+    const ALL: [Path; 8] = [
         Path::IntakeNew,
         Path::IntakeExisting,
         Path::Handover,
@@ -178,13 +179,15 @@ impl Path {
         Path::Erasure,
         Path::Objection,
         Path::ScheduledRun,
+        Path::FullRescore,
     ];
 
     async fn setup(self, app: &App<DynamoStore>) {
         match self {
             Path::IntakeNew => {}
-            Path::ScheduledRun => {
-                // A lead due now whose score is stale: the run writes it.
+            Path::ScheduledRun | Path::FullRescore => {
+                // A lead due now whose score is stale (another SLA version): both the
+                // run and the full re-score write it.
                 let mut lead = lead_in("j.gross@mueller-maschinenbau.de", Stage::Mql, 50, Some(NOW));
                 lead.id = juergen();
                 app.store.put(&lead).await.unwrap();
@@ -229,6 +232,18 @@ impl Path {
                     Err(e) => panic!("the run stopped on {e:?}"),
                 };
             }
+            Path::FullRescore => {
+                let scorer = Scorer::new(Sla::default_sla());
+                return match rescore_all(&app.store, &scorer, NOW, 1, 10, &|| false).await {
+                    Ok(r) if r.done && r.failed == 0 && r.rescored == 1 => (200, false),
+                    Ok(r) if r.done && r.failed == 1 && r.rescored == 0 => (207, false),
+                    Ok(report) => panic!("unexpected re-score report {report:?}"),
+                    Err(StoreError::Unavailable(_)) => (503, true),
+                    // The checkpoint itself cannot be saved: a permanent error, no retry.
+                    Err(StoreError::Internal(_)) => (500, false),
+                    Err(e) => panic!("the re-score stopped on {e:?}"),
+                };
+            }
         };
         (r.status().as_u16(), r.headers().get("retry-after").is_some())
     }
@@ -242,7 +257,8 @@ impl Path {
         }
     }
 
-    /// What a permanent fault answers.
+    /// What a permanent fault (in every write operation once) answers. The run goes on
+    /// past the lead; the re-score also fails to save its checkpoint and stops for good.
     fn permanent(self) -> u16 {
         match self {
             Path::ScheduledRun => 207,
@@ -268,6 +284,9 @@ fn expected(path: Path, injected: Injected) -> (u16, bool) {
         Injected::Once(Fault::LostAnswer | Fault::Dropped) => (path.ok(), true),
         Injected::Once(Fault::Validation) | Injected::Always(Fault::Validation) => (path.permanent(), false),
         Injected::Always(_) => (503, false),
+        Injected::Once(Fault::Stalled) => {
+            unreachable!("a stall is tested with a deadline, not in the matrix")
+        }
     }
 }
 
@@ -299,6 +318,7 @@ async fn every_write_path_answers_every_fault_right_and_applies_once() {
         Injected::Once(Fault::InternalError),
         Injected::Once(Fault::Validation),
         Injected::Once(Fault::LostAnswer),
+        Injected::Once(Fault::Dropped),
     ];
     let mut failures = String::new();
     for path in Path::ALL {
@@ -366,4 +386,37 @@ async fn a_transaction_conflict_that_never_ends_is_a_conflict_not_a_500() {
     assert!(r.headers().get("retry-after").is_some(), "the hand-over is worth retrying");
     let lead = stored(&app).await.unwrap();
     assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1));
+}
+
+/// A lead store that stops answering: the request ends at the invocation's deadline
+/// with a 503 and `Retry-After` (not in Lambda's timeout, which answers nothing useful),
+/// on an intake and on a sales command alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_stops_answering_is_a_503_before_the_invocations_deadline() {
+    use lambda_http::lambda_runtime::Context;
+    use lambda_http::RequestExt;
+    let (proxy, store) = faulty_store().await;
+    let app = app(store, Auth::Scopes);
+    assert_eq!(intake(&app, JUERGEN).await.status(), 202);
+    proxy.always("GetItem", Fault::Stalled);
+    let within = |req: lambda_http::Request| {
+        let mut context = Context::default();
+        let deadline = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+        context.deadline = deadline.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        req.with_lambda_context(context)
+    };
+    let form = within(request("POST", "/intake/web", None, FORM, JUERGEN_AGAIN));
+    let path = format!("/leads/{}/handover", juergen());
+    let handover = within(request("POST", &path, Some(&["leads/handover"]), JSON, HANDOVER));
+    for req in [form, handover] {
+        let r = route(&app, req).await;
+        let body = body_json(&r);
+        assert_eq!(r.status(), 503, "{body}");
+        assert_eq!(r.headers()["retry-after"], "2");
+        assert!(body["detail"].as_str().unwrap().contains("did not answer in time"), "{body}");
+    }
+    assert!(proxy.injected("GetItem") >= 2, "both requests reached the stalled store");
+    proxy.clear();
+    let lead = stored(&app).await.unwrap();
+    assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1), "nothing applied");
 }

@@ -2,13 +2,43 @@
 //! direct actions; and response-time SLAs visible in the lead and the queue.
 
 use leadflow::http::{route, Auth};
-use leadflow::lambda::scoring::handle_value as handle_any;
-use leadflow::store::InMemoryStore;
+use std::time::{Duration, SystemTime};
+
+use leadflow::http::App;
+use leadflow::lambda::scoring::{handle_value, ScoringError, BATCH_MARGIN};
+use leadflow::store::{InMemoryStore, LeadStore};
 use leadflow::ManualClock;
 use leadflow_tests::http::{app, body_json, event, event_json as read};
 use serde_json::{json, Value};
 
 const ID: &str = "7eca040473a28d575723c7f9bd59766e";
+
+/// An invocation without a deadline (a context that has none).
+async fn handle_any<S: LeadStore>(app: &App<S>, event: Value) -> Result<Value, ScoringError> {
+    handle_value(app, event, SystemTime::UNIX_EPOCH).await
+}
+
+#[tokio::test]
+async fn a_run_that_reaches_its_deadline_stops_says_so_and_leaves_the_rest_due() {
+    let mut app = app(InMemoryStore::new(), Auth::Scopes);
+    assert_eq!(route(&app, event("intake-json.json")).await.status(), 202);
+    let lead = app.store.snapshot().pop().unwrap();
+    let (breach_at, _) = app.scorer.sla_deadlines(&lead).unwrap();
+    app.clock = std::sync::Arc::new(ManualClock::at(breach_at.plus_seconds(60)));
+    // Lambda's deadline less the batch margin has passed: nothing is visited.
+    let short = SystemTime::now() + BATCH_MARGIN - Duration::from_secs(1);
+    let report = handle_value(&app, read("scheduled.json"), short).await.unwrap();
+    assert_eq!((report["complete"].as_bool(), report["read"].as_u64()), (Some(false), Some(0)), "{report}");
+    assert_eq!(app.store.snapshot().pop().unwrap().sla_breached_at, None, "untouched, still due");
+    // The next run, with time to spare, takes it.
+    let ample = SystemTime::now() + BATCH_MARGIN + Duration::from_secs(60);
+    let report = handle_value(&app, read("scheduled.json"), ample).await.unwrap();
+    assert_eq!(
+        (report["complete"].as_bool(), report["breaches"].as_u64()),
+        (Some(true), Some(1)),
+        "{report}"
+    );
+}
 
 #[tokio::test]
 async fn scheduled_event_requalifies_the_due_leads_and_score_route_rescores_one() {

@@ -3,12 +3,13 @@
 //! the template test and the benches all read it. Adding a route is one row here plus
 //! its handler in [`serve`].
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::auth::{
     require, SCOPE_ACCEPT, SCOPE_ERASE, SCOPE_FUNNEL, SCOPE_HANDOVER, SCOPE_READ, SCOPE_SCORE,
 };
 use super::{acceptance, funnel, handover, intake, privacy, scoring, App, Problem};
+use crate::usecases::deadline::Deadline;
 use crate::usecases::store::LeadStore;
 
 /// The Lambda functions that serve HTTP routes.
@@ -147,8 +148,18 @@ pub fn function_for(path: &str) -> Option<Function> {
 }
 
 /// Serves a request as `function`'s Lambda does: routes of other functions are not found.
+/// Serves `req` as `function` within the invocation's deadline (when Lambda gave one):
+/// retries of a throttled or contended write end in time for a 503 with `Retry-After`
+/// rather than in Lambda's silent timeout.
 pub async fn serve<S: LeadStore>(app: &App<S>, function: Function, req: Request) -> Response<Body> {
-    dispatch(app, function, &req).await.unwrap_or_else(Problem::into_response)
+    let deadline = req.lambda_context_ref().map_or(Deadline::NONE, |c| Deadline::of_invocation(c.deadline()));
+    match deadline.run(dispatch(app, function, &req)).await {
+        Some(answer) => answer.unwrap_or_else(Problem::into_response),
+        None => {
+            tracing::warn!(path = req.uri().path(), "out of time before the store answered");
+            Problem::out_of_time().into_response()
+        }
+    }
 }
 
 async fn dispatch<S: LeadStore>(

@@ -8,9 +8,10 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::Body;
 use serde_json::{json, Value};
 
-use crate::adapters::http::{scoring as http_scoring, App};
+use crate::adapters::http::{scoring as http_scoring, App, Problem};
 use crate::domain::clock::Timestamp;
-use crate::usecases::requalify::{rescore_all, run_due, PAGE};
+use crate::usecases::deadline::Deadline;
+use crate::usecases::requalify::{rescore_all, run_due_until, PAGE};
 use crate::usecases::store::{LeadStore, StoreError};
 
 /// A direct invocation of the scoring function.
@@ -97,29 +98,45 @@ impl ScoringEvent {
     }
 }
 
+/// Room a batch keeps before the invocation's deadline: the lead at hand (a write and its
+/// retries) and the report.
+pub const BATCH_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs one invocation: a report for the schedule and actions, an API Gateway response
-/// for the HTTP route.
-pub async fn handle<S: LeadStore>(app: &App<S>, event: ScoringEvent) -> Result<Value, ScoringError> {
+/// for the HTTP route. `deadline` is the invocation's; batch work stops before it and
+/// says how far it got.
+pub async fn handle<S: LeadStore>(
+    app: &App<S>,
+    event: ScoringEvent,
+    deadline: Deadline,
+) -> Result<Value, ScoringError> {
+    let batch_deadline = deadline.earlier_by(BATCH_MARGIN);
     match event {
-        ScoringEvent::Scheduled(_) => requalify(app, None).await,
-        ScoringEvent::Action(Action::Requalify { as_of }) => requalify(app, as_of).await,
+        ScoringEvent::Scheduled(_) => requalify(app, None, batch_deadline).await,
+        ScoringEvent::Action(Action::Requalify { as_of }) => requalify(app, as_of, batch_deadline).await,
         ScoringEvent::Action(Action::Rescore { segments, max_seconds }) => {
             let budget = std::time::Duration::from_secs(max_seconds);
             let started = std::time::Instant::now();
-            let stop = move || started.elapsed() >= budget;
+            let stop = move || started.elapsed() >= budget || batch_deadline.passed();
             let report = rescore_all(&app.store, &app.scorer, app.clock.now(), segments, PAGE, &stop).await?;
             Ok(json!(report))
         }
         ScoringEvent::Http(request) => {
-            Ok(api_gateway_response(http_scoring::handle(app, lambda_http::Request::from(*request)).await))
+            let answer = deadline.run(http_scoring::handle(app, lambda_http::Request::from(*request))).await;
+            Ok(api_gateway_response(answer.unwrap_or_else(|| Problem::out_of_time().into_response())))
         }
     }
 }
 
-/// Parses and runs a raw payload: what the Lambda's `main` hands over.
-pub async fn handle_value<S: LeadStore>(app: &App<S>, event: Value) -> Result<Value, ScoringError> {
+/// Parses and runs a raw payload: what the Lambda's `main` hands over, with the
+/// invocation's deadline (`Context::deadline()`).
+pub async fn handle_value<S: LeadStore>(
+    app: &App<S>,
+    event: Value,
+    deadline: std::time::SystemTime,
+) -> Result<Value, ScoringError> {
     let event = ScoringEvent::parse(event)?;
-    handle(app, event).await
+    handle(app, event, Deadline::of_invocation(deadline)).await
 }
 
 /// How far ahead of the clock the writing run may be asked to look: a schedule that runs a
@@ -127,7 +144,11 @@ pub async fn handle_value<S: LeadStore>(app: &App<S>, event: Value) -> Result<Va
 /// (a read-only what-if is another thing).
 pub const MAX_AS_OF_AHEAD_SECONDS: i64 = 300;
 
-async fn requalify<S: LeadStore>(app: &App<S>, as_of: Option<Timestamp>) -> Result<Value, ScoringError> {
+async fn requalify<S: LeadStore>(
+    app: &App<S>,
+    as_of: Option<Timestamp>,
+    deadline: Deadline,
+) -> Result<Value, ScoringError> {
     let clock = app.clock.now();
     if let Some(t) = as_of.filter(|t| t.seconds_since(clock) > MAX_AS_OF_AHEAD_SECONDS) {
         return Err(ScoringError::BadEvent(format!(
@@ -135,7 +156,7 @@ async fn requalify<S: LeadStore>(app: &App<S>, as_of: Option<Timestamp>) -> Resu
         )));
     }
     let now = as_of.unwrap_or(clock);
-    Ok(json!(run_due(&app.store, &app.scorer, now).await?))
+    Ok(json!(run_due_until(&app.store, &app.scorer, now, deadline).await?))
 }
 
 fn api_gateway_response(response: lambda_http::Response<Body>) -> Value {
