@@ -2,13 +2,11 @@
 
 use lambda_http::{run, service_fn, Error};
 use leadflow::http::acceptance::handle;
-use leadflow::store::DynamoStore;
-use leadflow::wiring::{app::app_from_env, config};
+use leadflow::wiring::{app::lambda_app, config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let app =
-        app_from_env(DynamoStore::new(config::dynamodb_client().await, config::required(config::TABLE)?))?;
+    let app = lambda_app().await?;
     run(service_fn(|req| async { Ok::<_, Error>(handle(&app, req).await) })).await
 }

@@ -3,17 +3,17 @@
 
 use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use leadflow::lambda::scoring::handle_value;
-use leadflow::store::DynamoStore;
-use leadflow::wiring::{app::app_from_env, config};
+use leadflow::wiring::{app::lambda_app, config};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let app =
-        app_from_env(DynamoStore::new(config::dynamodb_client().await, config::required(config::TABLE)?))?;
-    run(service_fn(|event: LambdaEvent<Value>| async {
-        Ok::<_, Error>(handle_value(&app, event.payload).await?)
+    let app = lambda_app().await?;
+    let app = &app;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = event.context.deadline();
+        Ok::<_, Error>(handle_value(app, event.payload, deadline).await?)
     }))
     .await
 }

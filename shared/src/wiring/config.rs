@@ -4,6 +4,7 @@
 use crate::adapters::http::{Auth, Sources};
 use crate::domain::identity::IdKey;
 use crate::domain::sla::Sla;
+use crate::wiring::secrets::{self, SecretError, ARN_SUFFIX};
 
 /// `LEADFLOW_TABLE`: the DynamoDB table.
 pub const TABLE: &str = "LEADFLOW_TABLE";
@@ -23,13 +24,25 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("configuration: `{var}`: {detail}")]
     Invalid { var: &'static str, detail: String },
+    /// A secret asked for by `<NAME>_SECRET_ARN` could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 fn invalid(var: &'static str, detail: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Invalid { var, detail: detail.to_string() }
+    let detail = match secrets::loaded(var) {
+        Some(_) => format!("{detail} (the value of the secret in `{var}{ARN_SUFFIX}`)"),
+        None => detail.to_string(),
+    };
+    ConfigError::Invalid { var, detail }
 }
 
+/// A variable's value: from its secret when it names one ([`secrets::load`]), otherwise
+/// from the environment.
 fn var(name: &str) -> Option<String> {
+    if let Some(value) = secrets::loaded(name) {
+        return Some(value.to_owned());
+    }
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -66,15 +79,29 @@ pub fn auth() -> Result<Auth, ConfigError> {
     }
 }
 
-/// The DynamoDB client from the standard AWS configuration (region, credentials,
-/// `AWS_ENDPOINT_URL_DYNAMODB`, retry settings), built once per process, over an HTTPS
-/// client that trusts the system's CA bundle.
-pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+/// The standard AWS configuration (region, credentials, `AWS_ENDPOINT_URL_<SERVICE>`,
+/// retry settings), loaded once per process, over an HTTPS client that trusts the
+/// system's CA bundle.
+pub async fn aws() -> aws_config::SdkConfig {
+    // A stalled attempt is given up and retried well inside the functions' deadline
+    // (DynamoDB answers in milliseconds; the SDK sets no read timeout by default).
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(std::time::Duration::from_secs(3))
+        .build();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(http) = https_client() {
         loader = loader.http_client(http);
     }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    loader.load().await
+}
+
+/// The DynamoDB client over [`aws`].
+pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    dynamodb_client_from(&aws().await)
+}
+
+pub fn dynamodb_client_from(aws: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(aws)
 }
 
 /// The SDK's HTTPS client trusting the system's CA bundle ([`system_roots`]); `None`
