@@ -26,6 +26,9 @@ impl LambdaEmulator {
                  into ~/.cache/leadflow/venv and puts it on PATH)"
             );
         }
+        // Built before the emulator starts: an invocation's deadline then counts the
+        // function's work, not its compilation.
+        build_functions();
         let port = leadflow_infra::dynamodb_local::free_port().expect("a free port on 127.0.0.1");
         let mut cmd = Command::new("cargo");
         cmd.args(["lambda", "watch", "--ignore-changes", "--quiet", "--invoke-address", "127.0.0.1"])
@@ -84,4 +87,19 @@ impl Drop for LambdaEmulator {
         unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.wait();
     }
+}
+
+/// The function packages of this workspace.
+pub const FUNCTIONS: [&str; 4] =
+    ["leadflow-intake", "leadflow-handover", "leadflow-acceptance", "leadflow-scoring"];
+
+/// Builds the function binaries (debug, as the emulator runs them).
+pub fn build_functions() {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "--quiet"]).current_dir(super::checkout());
+    for f in FUNCTIONS {
+        cmd.args(["-p", f]);
+    }
+    let status = cmd.status().expect("running cargo build");
+    assert!(status.success(), "building the functions failed");
 }

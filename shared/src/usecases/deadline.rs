@@ -16,9 +16,11 @@ impl Deadline {
     pub const NONE: Deadline = Deadline(None);
 
     /// The invocation's deadline (a wall-clock instant, as Lambda hands it over), less
-    /// [`ANSWER_MARGIN`]. The Unix epoch (a context without a deadline) is none.
+    /// [`ANSWER_MARGIN`]. An instant before 2001 is no deadline: a context without one
+    /// (0), or an emulator's that holds a duration (cargo-lambda's `watch` sends
+    /// 600000 ms).
     pub fn of_invocation(deadline: SystemTime) -> Deadline {
-        if deadline <= SystemTime::UNIX_EPOCH {
+        if deadline < SystemTime::UNIX_EPOCH + Duration::from_secs(978_307_200) {
             return Deadline::NONE;
         }
         let left = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
@@ -67,6 +69,8 @@ mod tests {
         assert!(Deadline::of_invocation(SystemTime::now() - Duration::from_secs(1)).passed());
         assert!(Deadline::of_invocation(SystemTime::now() + Duration::from_millis(100)).passed());
         assert_eq!(Deadline::of_invocation(SystemTime::UNIX_EPOCH), Deadline::NONE);
+        let emulators = SystemTime::UNIX_EPOCH + Duration::from_millis(600_000);
+        assert_eq!(Deadline::of_invocation(emulators), Deadline::NONE);
         assert_eq!(Deadline::NONE.remaining(), None);
     }
 

@@ -6,6 +6,7 @@ use leadflow::store::LeadStore;
 use leadflow::{LeadId, Stage, Timestamp};
 use leadflow_tests::emulator::LambdaEmulator;
 use leadflow_tests::http::event_json as event;
+use leadflow_tests::secrets_manager::{self, string_secret};
 use leadflow_tests::{endpoint, fresh_dynamo_store, raw_item};
 use serde_json::{json, Value};
 
@@ -25,10 +26,16 @@ fn api(emulator: &LambdaEmulator, function: &str, event_file: &str) -> (u64, Val
 async fn the_four_binaries_walk_a_lead_from_form_to_sales_and_the_schedule_flags_a_breach() {
     let store = fresh_dynamo_store().await;
     let endpoint = endpoint();
+    // The secrets come from (a local) Secrets Manager, as in the template: only their
+    // ARNs are in the functions' environment.
+    let id_key = string_secret("leadflow-id-key", "integration-test-key-0123").await;
+    let sources = string_secret("leadflow-sources", r#"{"web":{"scheme":"unsigned"}}"#).await;
+    let secrets_endpoint = secrets_manager::endpoint();
     let emulator = LambdaEmulator::start(&[
         ("LEADFLOW_TABLE", store.table()),
-        ("LEADFLOW_ID_KEY", "integration-test-key-0123"),
-        ("LEADFLOW_SOURCES", r#"{"web":{"scheme":"unsigned"}}"#),
+        ("LEADFLOW_ID_KEY_SECRET_ARN", &id_key),
+        ("LEADFLOW_SOURCES_SECRET_ARN", &sources),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &secrets_endpoint),
         ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
         ("AWS_REGION", "eu-central-1"),
         ("AWS_ACCESS_KEY_ID", "local"),
@@ -87,4 +94,57 @@ async fn the_four_binaries_walk_a_lead_from_form_to_sales_and_the_schedule_flags
     assert!(german.sla_breached_at.is_none(), "the refused run wrote nothing");
     let raw = raw_item(&store, &german.id).await;
     assert_eq!(raw["queue_stage"].as_s().unwrap(), "mql");
+}
+
+/// A function binary as `cargo build` (and the emulator) builds it.
+fn function_binary(name: &str) -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| leadflow_tests::checkout().join("target"));
+    let path = target.join("debug").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run the emulator test first (it builds the functions)",
+        path.display()
+    );
+    path
+}
+
+/// A function whose secret is missing or malformed does not start, and says which
+/// variable and which secret; it never falls back to anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_function_with_a_missing_or_malformed_secret_refuses_to_start_and_says_why() {
+    let id_key = string_secret("leadflow-id-key", "integration-test-key-0123").await;
+    let short_key = string_secret("leadflow-id-key", "short").await;
+    let not_json = string_secret("leadflow-sources", "web: unsigned").await;
+    let missing = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:leadflow/nowhere-AbCdEf";
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (&id_key, &not_json, &["LEADFLOW_SOURCES", "LEADFLOW_SOURCES_SECRET_ARN"]),
+        (&short_key, &not_json, &["LEADFLOW_ID_KEY", "LEADFLOW_ID_KEY_SECRET_ARN"]),
+        (missing, &not_json, &["LEADFLOW_ID_KEY_SECRET_ARN", "does not exist"]),
+    ];
+    leadflow_tests::emulator::build_functions();
+    for (key, sources, want) in cases {
+        let out = std::process::Command::new(function_binary("intake"))
+            .env_clear()
+            .env("LEADFLOW_TABLE", "leads")
+            .env("LEADFLOW_ID_KEY_SECRET_ARN", key)
+            .env("LEADFLOW_SOURCES_SECRET_ARN", sources)
+            .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager::endpoint())
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .output()
+            .expect("running the intake binary");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{log}");
+        let line = log
+            .lines()
+            .find(|l| l.contains("cannot start"))
+            .unwrap_or_else(|| panic!("no start-up error: {log}"));
+        for w in want {
+            assert!(line.contains(w), "{w} missing in {line}");
+        }
+        assert!(!line.contains("integration-test-key"), "a secret's value in the log: {line}");
+    }
 }

@@ -16,5 +16,6 @@ mod privacy;
 mod requalify;
 mod rescore;
 mod scoring_function;
+mod secrets;
 mod store_contract;
 mod template;

@@ -142,3 +142,62 @@ fn every_function_of_the_route_table_is_a_crate_and_a_template_function() {
         .collect();
     assert_eq!(binaries, names);
 }
+
+/// `!Ref Name` as serde_yaml reads it.
+fn reference(v: &Value) -> Option<&str> {
+    match v {
+        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str(),
+        _ => None,
+    }
+}
+
+/// No secret value sits in a function's configuration: secrets reach the functions as
+/// `<NAME>_SECRET_ARN` (a parameter's ARN), and each function may read exactly the
+/// secrets its environment names, nothing else.
+#[test]
+fn functions_get_secret_arns_and_may_read_exactly_those_secrets() {
+    let t = template();
+    let text = std::fs::read_to_string(leadflow_tests::checkout().join("template.yaml")).unwrap();
+    assert!(
+        !text.contains("resolve:secretsmanager"),
+        "a dynamic reference puts the secret's value in the environment"
+    );
+    let globals = t["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap().clone();
+    for (name, function) in t["Resources"].as_mapping().unwrap() {
+        if function["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = s(name);
+        let mut env = globals.clone();
+        if let Some(own) = function["Properties"]["Environment"]["Variables"].as_mapping() {
+            env.extend(own.clone());
+        }
+        let mut named = BTreeSet::new();
+        for (var, value) in &env {
+            let var = s(var);
+            if var.ends_with("_SECRET_ARN") {
+                let parameter = reference(value).unwrap_or_else(|| panic!("{name}: {var} is not a !Ref"));
+                assert!(t["Parameters"][parameter].is_mapping(), "{name}: {var} names no parameter");
+                named.insert(parameter.to_owned());
+            }
+        }
+        assert!(named.contains("IdKeySecretArn"), "{name}: every function keys lead ids");
+        let mut granted = BTreeSet::new();
+        for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                let actions: Vec<&str> = statement["Action"].as_sequence().unwrap().iter().map(s).collect();
+                if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
+                    assert_eq!(actions, ["secretsmanager:GetSecretValue"], "{name}");
+                    let resources = match &statement["Resource"] {
+                        Value::Sequence(list) => list.iter().collect(),
+                        one => vec![one],
+                    };
+                    for r in resources {
+                        granted.insert(reference(r).unwrap_or_else(|| panic!("{name}: {r:?}")).to_owned());
+                    }
+                }
+            }
+        }
+        assert_eq!(granted, named, "{name}: the secrets it may read are the ones it names");
+    }
+}
