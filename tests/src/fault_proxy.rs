@@ -91,6 +91,9 @@ struct Rule {
     fault: Fault,
     /// `None`: every request.
     remaining: Option<u32>,
+    /// Only every request whose number hashes below this, per thousand (a load test's
+    /// fault rate); 1000: all.
+    per_mille: u64,
 }
 
 #[derive(Debug, Default)]
@@ -142,8 +145,24 @@ impl FaultProxy {
         self.add(operation, fault, None);
     }
 
+    /// About `per_mille` of every thousand requests of `operation` get `fault`, spread
+    /// over the requests deterministically (by their number), until [`FaultProxy::clear`].
+    pub fn at_rate(&self, operation: &str, fault: Fault, per_mille: u64) {
+        self.state.lock().unwrap().rules.push(Rule {
+            operation: operation.into(),
+            fault,
+            remaining: None,
+            per_mille,
+        });
+    }
+
     fn add(&self, operation: &str, fault: Fault, remaining: Option<u32>) {
-        self.state.lock().unwrap().rules.push(Rule { operation: operation.into(), fault, remaining });
+        self.state.lock().unwrap().rules.push(Rule {
+            operation: operation.into(),
+            fault,
+            remaining,
+            per_mille: 1000,
+        });
     }
 
     /// Forwards every `TransactWriteItems` without its `ClientRequestToken`, as if a
@@ -171,8 +190,23 @@ impl FaultProxy {
 
 fn pick(state: &Mutex<State>, operation: &str) -> Option<Fault> {
     let mut state = state.lock().unwrap();
-    *state.seen.entry(operation.to_owned()).or_default() += 1;
-    let rule = state.rules.iter_mut().find(|r| r.operation == operation && r.remaining != Some(0))?;
+    let seen = state.seen.entry(operation.to_owned()).or_default();
+    *seen += 1;
+    // A fixed spread of request numbers over 0..1000 (a multiplicative hash).
+    let slot = (u64::from(*seen).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % 1000;
+    let mut floor = 0;
+    let rule = state.rules.iter_mut().find(|r| {
+        if r.operation != operation || r.remaining == Some(0) {
+            return false;
+        }
+        if r.per_mille >= 1000 {
+            return true;
+        }
+        // Rules with a rate share the thousand slots without overlapping.
+        let band = floor..floor + r.per_mille;
+        floor += r.per_mille;
+        band.contains(&slot)
+    })?;
     if let Some(n) = &mut rule.remaining {
         *n -= 1;
     }
