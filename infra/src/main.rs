@@ -13,6 +13,7 @@ use leadflow::forms::{Scheme, Source};
 use leadflow::http::{App, Auth, Sources};
 use leadflow::intake::RetryPolicy;
 use leadflow::store::{DynamoStore, InMemoryStore, LeadStore};
+use leadflow::wiring::secrets;
 use leadflow::{IdKey, Scorer};
 use leadflow_infra::local_server::{requalify_every, serve, Tokens};
 use tokio::net::TcpListener;
@@ -89,6 +90,17 @@ fn options() -> Result<Option<Options>, String> {
 }
 
 fn app<S>(store: S, auth: Auth) -> Result<App<S>, String> {
+    // Values only: silently falling back to the development key next to a secret's ARN
+    // would give every lead another id.
+    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    if let Some(r) = secrets::requests(env).map_err(|e| e.to_string())?.first() {
+        return Err(format!(
+            "the local server reads values, not secrets: set `{}` instead of `{}{}`",
+            r.var,
+            r.var,
+            secrets::ARN_SUFFIX
+        ));
+    }
     let sources = match std::env::var(config::SOURCES) {
         Ok(_) => config::sources().map_err(|e| e.to_string())?,
         Err(_) => {

@@ -73,6 +73,12 @@ impl QualificationCall {
     }
 
     /// Moves the lead and records who took it over and what the call confirmed.
+    /// The lead's last move is this very call: a retry of a request whose answer was
+    /// lost (a timeout, a dropped connection) finds its own work done.
+    pub fn already_applied(&self, lead: &Lead) -> bool {
+        repeats(lead, self.target(), Trigger::Handover, &self.owner, &self.reason)
+    }
+
     pub fn apply(&self, lead: &mut Lead, now: Timestamp) -> Result<(), IllegalTransition> {
         lead.move_to(
             self.target(),
@@ -130,6 +136,12 @@ impl SalesDecision {
         }
     }
 
+    /// The lead's last move is this very decision (see [`QualificationCall::already_applied`]).
+    pub fn already_applied(&self, lead: &Lead) -> bool {
+        repeats(lead, self.target(), Trigger::Acceptance, &self.owner, &self.reason)
+            && (self.target() != Stage::Sal || lead.opportunity_id == self.opportunity_id)
+    }
+
     /// Moves the lead, records the owner and, on acceptance, the opportunity.
     pub fn apply(&self, lead: &mut Lead, now: Timestamp) -> Result<(), IllegalTransition> {
         let to = self.target();
@@ -140,6 +152,15 @@ impl SalesDecision {
         }
         Ok(())
     }
+}
+
+/// The lead stands where its last move took it, and that move was made by `trigger`,
+/// `owner` and `reason`: the same command, applied before.
+fn repeats(lead: &Lead, to: Stage, trigger: Trigger, owner: &Owner, reason: &ReasonCode) -> bool {
+    lead.stage == to
+        && lead.history.last().is_some_and(|t| {
+            t.to == to && t.trigger == trigger && t.by.as_str() == owner.as_str() && t.reason == *reason
+        })
 }
 
 /// The person objected to profiling (GDPR Art. 21), recorded by `by`.

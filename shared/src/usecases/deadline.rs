@@ -30,7 +30,8 @@ impl Deadline {
     /// The same deadline, `by` earlier: batch work keeps room to finish the lead at hand
     /// and to report.
     pub fn earlier_by(self, by: Duration) -> Deadline {
-        Deadline(self.0.map(|at| at.checked_sub(by).unwrap_or(at)))
+        // Earlier than the clock can say: already passed.
+        Deadline(self.0.map(|at| at.checked_sub(by).unwrap_or_else(Instant::now)))
     }
 
     pub fn in_(left: Duration) -> Deadline {

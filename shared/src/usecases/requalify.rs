@@ -130,11 +130,14 @@ pub async fn run_due_until<S: LeadStore>(
             if deadline.passed() {
                 break 'pages;
             }
-            report.read += 1;
             let id = lead.id.clone();
-            if let Err(e) = rescore_one(store, scorer, lead, now, &mut report).await {
-                isolate(&mut report.failed, id.as_str(), e)?;
+            // A lead still at work when the deadline comes is cut off (and stays due).
+            match deadline.run(rescore_one(store, scorer, lead, now, &mut report)).await {
+                None => break 'pages,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => isolate(&mut report.failed, id.as_str(), e)?,
             }
+            report.read += 1;
         }
         match page.cursor {
             Some(c) => cursor = Some(c),
@@ -222,6 +225,11 @@ async fn rescore_segment<S: LeadStore>(
             isolate(&mut failed, id, StoreError::Internal("the item is not a readable lead".into()))?;
         }
         for lead in page.leads {
+            // Stopped mid-page, the checkpoint stays before the page: the next run reads it
+            // again and skips the leads already scored under this version.
+            if stop() {
+                return Ok((visited, rescored, failed, false));
+            }
             visited += 1;
             if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
                 continue;
@@ -245,21 +253,23 @@ async fn rescore_segment<S: LeadStore>(
 }
 
 /// Saves a checkpoint over the version before it. `Ok(false)`: another run of the same
-/// segment saved first. A write whose answer was lost (its retry then fails the version
-/// condition) reads back as this very checkpoint; a conflict with a transaction in
-/// flight is tried again.
+/// segment saved this version or a later one first. A conflict with a transaction in
+/// flight (the version read is still the one before) is tried again.
 async fn save<S: LeadStore>(store: &S, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
     let retry = RetryPolicy::default();
     for attempt in 1..=3 {
         match store.put_checkpoint(checkpoint).await {
             Ok(()) => return Ok(true),
+            // Our own write whose answer was lost is already Ok (the store's write token).
             Err(StoreError::Conflict) => match store.get_checkpoint(&checkpoint.key).await? {
-                Some(stored) if stored == *checkpoint => return Ok(true),
-                Some(stored) if stored.version + 1 == checkpoint.version => {
+                Some(stored) if stored.version + 1 == checkpoint.version && attempt < 3 => {
                     tokio::time::sleep(retry.backoff(attempt)).await
                 }
-                None if checkpoint.version == 1 => tokio::time::sleep(retry.backoff(attempt)).await,
-                _ => return Ok(false),
+                None if checkpoint.version == 1 && attempt < 3 => {
+                    tokio::time::sleep(retry.backoff(attempt)).await
+                }
+                Some(stored) if stored.version >= checkpoint.version => return Ok(false),
+                _ => return Err(StoreError::Conflict),
             },
             Err(e) => return Err(e),
         }

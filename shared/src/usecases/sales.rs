@@ -69,14 +69,27 @@ impl<S: LeadStore> Sales<'_, S> {
         })
     }
 
-    /// Inside sales' qualification call.
+    /// Inside sales' qualification call; the same call again (a retry) answers the lead
+    /// as it is.
     pub async fn handover(&self, id: &LeadId, call: &QualificationCall) -> Result<Lead, SalesError> {
-        self.change(id, None, |lead| Ok(call.apply(lead, self.now).map(|()| true)?)).await
+        self.change(id, None, |lead| {
+            if call.already_applied(lead) {
+                return Ok(false);
+            }
+            Ok(call.apply(lead, self.now).map(|()| true)?)
+        })
+        .await
     }
 
     /// Sales' decision on an SQL.
     pub async fn decide(&self, id: &LeadId, decision: &SalesDecision) -> Result<Lead, SalesError> {
-        self.change(id, None, |lead| Ok(decision.apply(lead, self.now).map(|()| true)?)).await
+        self.change(id, None, |lead| {
+            if decision.already_applied(lead) {
+                return Ok(false);
+            }
+            Ok(decision.apply(lead, self.now).map(|()| true)?)
+        })
+        .await
     }
 
     /// Records an objection to profiling; one already recorded costs the read only.

@@ -31,7 +31,11 @@ pub enum ConfigError {
 
 fn invalid(var: &'static str, detail: impl std::fmt::Display) -> ConfigError {
     let detail = match secrets::loaded(var) {
-        Some(_) => format!("{detail} (the value of the secret in `{var}{ARN_SUFFIX}`)"),
+        // Should a message quote the value, the value stays out of the log.
+        Some(value) => format!(
+            "{} (the value of the secret in `{var}{ARN_SUFFIX}`)",
+            detail.to_string().replace(value, "<secret>")
+        ),
         None => detail.to_string(),
     };
     ConfigError::Invalid { var, detail }

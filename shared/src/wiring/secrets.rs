@@ -35,8 +35,15 @@ pub struct Request {
 }
 
 /// The secrets' values by the variable they stand for.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct Secrets(BTreeMap<String, String>);
+
+/// Names only: a value never reaches a log or a panic message.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Secrets {
     pub fn get(&self, var: &str) -> Option<&str> {
@@ -109,7 +116,12 @@ static LOADED: OnceLock<Secrets> = OnceLock::new();
 /// process's configuration ([`loaded`]). Without any `<NAME>_SECRET_ARN`, no client is
 /// built and nothing is read.
 pub async fn load(aws: &aws_config::SdkConfig) -> Result<(), SecretError> {
-    let requests = requests(std::env::vars())?;
+    if LOADED.get().is_some() {
+        return Ok(());
+    }
+    // A variable that is not UTF-8 is none of ours (and `vars()` would panic on it).
+    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let requests = requests(env)?;
     let secrets = if requests.is_empty() {
         Secrets::default()
     } else {

@@ -409,7 +409,8 @@ fn cases() -> Vec<Case> {
             .scopes(funnel),
         case("funnel: over a year", "GET", "/funnel?from=2025-01-01&to=2026-11-01", 422, "invalid-field")
             .scopes(funnel),
-        case("funnel: unknown source", "GET", "/funnel?source=fax", 422, "invalid-field").scopes(funnel),
+        case("funnel: not a source name", "GET", "/funnel?source=Fax%21", 422, "invalid-field")
+            .scopes(funnel),
         case("funnel: unknown parameter", "GET", "/funnel?stage=mql", 422, "invalid-field").scopes(funnel),
         case("funnel chart: bad language", "GET", "/funnel.svg?lang=fr", 422, "invalid-field").scopes(funnel),
         case("funnel chart: bad date", "GET", "/funnel.svg?from=11/01/2026", 422, "invalid-field")

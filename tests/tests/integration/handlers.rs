@@ -6,7 +6,9 @@ use leadflow::forms::sign_hubspot_v3;
 use leadflow::http::{acceptance, handover, intake, Auth};
 use leadflow::store::InMemoryStore;
 use leadflow::Stage;
-use leadflow_tests::http::{app, body_json, event, event_json, lead_view, problem_slug, HUBSPOT_SECRET, NOW};
+use leadflow_tests::http::{
+    app, body_json, event, event_json, lead_view, problem_slug, request, HUBSPOT_SECRET, NOW,
+};
 use leadflow_tests::openapi;
 use serde_json::Value;
 
@@ -83,6 +85,10 @@ async fn a_form_post_walks_to_an_accepted_lead() {
     assert_eq!(body["stage"], "sql");
     assert_eq!(body["owner"], "Inside Sales: M. Weber");
     assert_eq!(body["history"][1]["trigger"], "handover");
+    // The same call again (a retry): 200, the lead as it is, no second move.
+    let r = handover::handle(&app, event("handover-qualified.json")).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    assert_eq!(checked(&doc, "POST", "/leads/{id}/handover", &r)["history"].as_array().unwrap().len(), 2);
 
     let r = acceptance::handle(&app, event("acceptance-accept.json")).await;
     assert_eq!(r.status(), 200, "{}", body_json(&r));
@@ -93,8 +99,18 @@ async fn a_form_post_walks_to_an_accepted_lead() {
         body["history"].as_array().unwrap().iter().map(|t| t["to"].as_str().unwrap()).collect();
     assert_eq!(stages, ["mql", "sql", "sal"]);
 
-    // Accepting twice is an illegal move that names the current stage.
+    // The same acceptance again (a retry whose first answer was lost) finds its work
+    // done: 200, nothing moved twice.
     let r = acceptance::handle(&app, event("acceptance-accept.json")).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let body = checked(&doc, "POST", "/leads/{id}/acceptance", &r);
+    assert_eq!((body["stage"].as_str(), body["history"].as_array().unwrap().len()), (Some("sal"), 3));
+    // Another decision on an accepted lead is an illegal move that names the stage.
+    let other = r#"{"decision": "reject", "owner": "Key Account: T. Becker", "reason": "no_budget"}"#;
+    let path = format!("/leads/{ID}/acceptance");
+    let r =
+        acceptance::handle(&app, request("POST", &path, Some(&["leads/accept"]), "application/json", other))
+            .await;
     assert_eq!(r.status(), 409);
     assert_eq!(problem_slug(&r), "illegal-transition");
     let body = checked(&doc, "POST", "/leads/{id}/acceptance", &r);

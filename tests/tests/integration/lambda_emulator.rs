@@ -117,9 +117,13 @@ async fn a_function_with_a_missing_or_malformed_secret_refuses_to_start_and_says
     let id_key = string_secret("leadflow-id-key", "integration-test-key-0123").await;
     let short_key = string_secret("leadflow-id-key", "short").await;
     let not_json = string_secret("leadflow-sources", "web: unsigned").await;
+    // Stored double-encoded (a JSON string holding the JSON): serde would quote it whole.
+    let inner = r#"{"typeform":{"scheme":"typeform","secret":"LEAKMARKER-0123456789"}}"#;
+    let double_encoded = string_secret("leadflow-sources", &serde_json::to_string(inner).unwrap()).await;
     let missing = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:leadflow/nowhere-AbCdEf";
-    let cases: [(&str, &str, &[&str]); 3] = [
+    let cases: [(&str, &str, &[&str]); 4] = [
         (&id_key, &not_json, &["LEADFLOW_SOURCES", "LEADFLOW_SOURCES_SECRET_ARN"]),
+        (&id_key, &double_encoded, &["LEADFLOW_SOURCES", "invalid type: string, expected a map"]),
         (&short_key, &not_json, &["LEADFLOW_ID_KEY", "LEADFLOW_ID_KEY_SECRET_ARN"]),
         (missing, &not_json, &["LEADFLOW_ID_KEY_SECRET_ARN", "does not exist"]),
     ];
@@ -145,6 +149,12 @@ async fn a_function_with_a_missing_or_malformed_secret_refuses_to_start_and_says
         for w in want {
             assert!(line.contains(w), "{w} missing in {line}");
         }
-        assert!(!line.contains("integration-test-key"), "a secret's value in the log: {line}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for value in ["integration-test-key", "LEAKMARKER"] {
+            assert!(
+                !log.contains(value) && !stderr.contains(value),
+                "a secret's value in the output: {log}{stderr}"
+            );
+        }
     }
 }

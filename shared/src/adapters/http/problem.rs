@@ -178,11 +178,13 @@ impl Problem {
 
     /// The invocation's time ran out while the store was slow, throttled or contended.
     /// A write may or may not have landed: a retry (with its idempotency key) is safe.
-    pub fn out_of_time() -> Self {
-        let mut p = Problem::of(
-            ProblemKind::Unavailable,
-            "the lead store did not answer in time; the change may or may not have been made: try again shortly (a delivery retried with the same idempotency key or delivery id is recognised)",
-        );
+    pub fn out_of_time(writes: bool) -> Self {
+        let detail = if writes {
+            "the lead store did not answer in time; the change may or may not have been made: try again shortly (a delivery retried with the same idempotency key or delivery id, or the same sales command, is recognised)"
+        } else {
+            "the lead store did not answer in time; try again shortly"
+        };
+        let mut p = Problem::of(ProblemKind::Unavailable, detail);
         p.retry_after = Some(2);
         p
     }

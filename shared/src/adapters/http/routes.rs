@@ -157,7 +157,8 @@ pub async fn serve<S: LeadStore>(app: &App<S>, function: Function, req: Request)
         Some(answer) => answer.unwrap_or_else(Problem::into_response),
         None => {
             tracing::warn!(path = req.uri().path(), "out of time before the store answered");
-            Problem::out_of_time().into_response()
+            let reads = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+            Problem::out_of_time(!reads).into_response()
         }
     }
 }

@@ -107,7 +107,7 @@ impl Sources {
     /// `{"web": {"scheme": "unsigned"}, "typeform": {"scheme": "typeform", "secret": "..."}}`
     pub fn from_json(text: &str) -> Result<Self, SourcesError> {
         let map: BTreeMap<String, Source> =
-            serde_json::from_str(text).map_err(|e| SourcesError(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| SourcesError(value_free(&e)))?;
         for (name, source) in &map {
             if !valid_source_name(name) {
                 return Err(SourcesError(format!("source name `{name}` must be 1-40 of a-z, 0-9, - and _")));
@@ -159,6 +159,25 @@ impl Sources {
     }
 }
 
+/// serde's message without the value it quotes (`invalid type: string "…", expected a
+/// map`): the configuration holds signing secrets, and this message is logged.
+fn value_free(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    for prefix in ["invalid type: ", "invalid value: ", "unknown variant "] {
+        if let Some((quoted, expected)) =
+            text.strip_prefix(prefix).and_then(|rest| rest.split_once(", expected"))
+        {
+            // "string \"…\"" -> "string"; "`…`" (a variant) -> nothing.
+            let kind = quoted.split([' ', '`', '"']).next().unwrap_or_default();
+            return match kind {
+                "" => format!("{}, expected{expected}", prefix.trim_end()),
+                kind => format!("{prefix}{kind}, expected{expected}"),
+            };
+        }
+    }
+    text
+}
+
 pub fn valid_source_name(name: &str) -> bool {
     (1..=40).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -167,6 +186,23 @@ pub fn valid_source_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_configuration_is_named_without_its_values() {
+        let secret = "LEAKMARKER-0123456789";
+        let inner = format!(r#"{{"typeform":{{"scheme":"typeform","secret":"{secret}"}}}}"#);
+        for text in [
+            serde_json::to_string(&inner).unwrap(), // stored double-encoded
+            "8123456789012345".into(),
+            r#"{"typeform":{"scheme":"typeform","secret":12345678901234567}}"#.to_string(),
+            format!(r#"{{"typeform":{{"scheme":"{secret}"}}}}"#),
+        ] {
+            let err = Sources::from_json(&text).unwrap_err().to_string();
+            assert!(!err.contains("LEAKMARKER") && !err.contains("12345678901234567"), "{err}");
+            assert!(!err.contains("8123456789012345"), "{err}");
+            assert!(err.contains("line 1"), "where it went wrong: {err}");
+        }
+    }
 
     #[test]
     fn source_configuration_is_checked() {

@@ -123,7 +123,7 @@ pub async fn handle<S: LeadStore>(
         }
         ScoringEvent::Http(request) => {
             let answer = deadline.run(http_scoring::handle(app, lambda_http::Request::from(*request))).await;
-            Ok(api_gateway_response(answer.unwrap_or_else(|| Problem::out_of_time().into_response())))
+            Ok(api_gateway_response(answer.unwrap_or_else(|| Problem::out_of_time(true).into_response())))
         }
     }
 }
