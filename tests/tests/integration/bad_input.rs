@@ -178,6 +178,11 @@ fn cases() -> Vec<Case> {
             .json(VALID)
             .header("idempotency-key", "   ".into())
             .field("Idempotency-Key"),
+        // Not read as no key: the sender meant its retries to be recognised.
+        case("non-ASCII idempotency key", "POST", "/intake/web", 422, "invalid-field")
+            .json(VALID)
+            .header("idempotency-key", "schlüssel-1".into())
+            .field("Idempotency-Key"),
         case("body over 64 KiB", "POST", "/intake/web", 413, "body-too-large")
             .json(&format!(r#"{{"email":"a@nordwind.de","message":"{}"}}"#, "x".repeat(70_000))),
         case("unknown source", "POST", "/intake/unknown", 404, "unknown-source").json(VALID),
@@ -409,7 +414,7 @@ fn cases() -> Vec<Case> {
             .scopes(funnel),
         case("funnel: over a year", "GET", "/funnel?from=2025-01-01&to=2026-11-01", 422, "invalid-field")
             .scopes(funnel),
-        case("funnel: unknown source", "GET", "/funnel?source=fax", 422, "invalid-field").scopes(funnel),
+        case("funnel: unknown source", "GET", "/funnel?source=fax", 404, "unknown-source").scopes(funnel),
         case("funnel: unknown parameter", "GET", "/funnel?stage=mql", 422, "invalid-field").scopes(funnel),
         case("funnel chart: bad language", "GET", "/funnel.svg?lang=fr", 422, "invalid-field").scopes(funnel),
         case("funnel chart: bad date", "GET", "/funnel.svg?from=11/01/2026", 422, "invalid-field")

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use super::{json_response, App, Problem};
+use super::{json_response, App, Problem, ProblemKind};
 use crate::adapters::store::LeadStore;
 use crate::domain::funnel::{Day, Report, Waterfall, MAX_REPORT_DAYS};
 use crate::domain::sla::Sla;
@@ -66,13 +66,15 @@ fn query<S>(app: &App<S>, req: &Request) -> Result<Query, Problem> {
     let source = match params.first("source") {
         None => None,
         Some(name) if app.sources.get(name).is_some() => Some(name.to_owned()),
+        // Not configured: as intake answers it (404), with the names that are.
         Some(name) => {
             let mut known: Vec<&str> = app.sources.names().collect();
             known.sort_unstable();
-            return Err(Problem::invalid_field(
-                "source",
-                format!("unknown source `{name}`; sources are {}", known.join(", ")),
-            ));
+            return Err(Problem::of(
+                ProblemKind::UnknownSource,
+                format!("no source `{name}` is configured; sources are {}", known.join(", ")),
+            )
+            .with("source", name));
         }
     };
     let german = match params.first("lang") {
