@@ -432,7 +432,7 @@ fn email_case(name: &'static str, email: &str) -> Case {
 
 /// What the tests read of a store past its API: all of it (to see that nothing changed),
 /// and one lead's item as the store holds it.
-trait Inspect: LeadStore {
+pub(crate) trait Inspect: LeadStore {
     async fn state(&self) -> String;
     async fn item(&self, id: &LeadId) -> Value;
 }
