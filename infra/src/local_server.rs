@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
-use leadflow::forms::MAX_BODY;
+use leadflow::forms::{MAX_BODY, MAX_IMPORT_BYTES};
 use leadflow::http::{route, App, Problem};
 use leadflow::requalify::run_due;
 use leadflow::store::LeadStore;
@@ -56,10 +56,12 @@ pub fn context_with_scopes(scopes: &[String]) -> RequestContext {
 
 async fn to_lambda(req: hyper::Request<Incoming>, tokens: &Tokens) -> Result<lambda_http::Request, Problem> {
     let (parts, body) = req.into_parts();
-    // Read one byte past the limit so the handler can answer 413 itself.
-    let bytes = match Limited::new(body, MAX_BODY + 1).collect().await {
+    // Read one byte past the limit so the handler can answer 413 itself; a list import
+    // takes more than a form.
+    let limit = if parts.uri.path().starts_with("/imports/") { MAX_IMPORT_BYTES } else { MAX_BODY };
+    let bytes = match Limited::new(body, limit + 1).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return Err(Problem::too_large(MAX_BODY)),
+        Err(_) => return Err(Problem::too_large(limit)),
     };
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
     for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {

@@ -30,7 +30,7 @@ USAGE: leadflow-local [OPTIONS]
   --create-table         create the DynamoDB table (with its indexes) first
   --token TOKEN=SCOPES   accept `Authorization: Bearer TOKEN` with these comma-separated
                          scopes (leads/read, leads/handover, leads/accept, leads/score,
-                         leads/erase, funnel/read); repeatable.
+                         leads/erase, leads/import, funnel/read); repeatable.
                          With any token, sales routes need one; without, they are open.
   --requalify-every SECS run the scheduled requalification this often (default 60; 0: never).
                          POST /_local/requalify?as_of=2027-01-01T00:00:00Z runs it once as of

@@ -178,6 +178,11 @@ fn cases() -> Vec<Case> {
             .json(VALID)
             .header("idempotency-key", "   ".into())
             .field("Idempotency-Key"),
+        // Not read as no key: the sender meant its retries to be recognised.
+        case("non-ASCII idempotency key", "POST", "/intake/web", 422, "invalid-field")
+            .json(VALID)
+            .header("idempotency-key", "schlüssel-1".into())
+            .field("Idempotency-Key"),
         case("body over 64 KiB", "POST", "/intake/web", 413, "body-too-large")
             .json(&format!(r#"{{"email":"a@nordwind.de","message":"{}"}}"#, "x".repeat(70_000))),
         case("unknown source", "POST", "/intake/unknown", 404, "unknown-source").json(VALID),
@@ -428,7 +433,7 @@ fn email_case(name: &'static str, email: &str) -> Case {
 
 /// What the tests read of a store past its API: all of it (to see that nothing changed),
 /// and one lead's item as the store holds it.
-trait Inspect: LeadStore {
+pub(crate) trait Inspect: LeadStore {
     async fn state(&self) -> String;
     async fn item(&self, id: &LeadId) -> Value;
 }

@@ -190,3 +190,64 @@ async fn hubspot_v3_is_verified_over_the_url_as_called() {
     assert_eq!(lead.profile.company_domain, "xn--mller-kva.de");
     assert_eq!(lead.profile.first_name.as_deref(), Some("Jürgen"));
 }
+
+/// `POST /lookup`: the lead for an email, in any spelling of the address, read with one
+/// key lookup and changing nothing; 404 for an email no lead has (or no valid email).
+#[tokio::test]
+async fn a_contact_is_looked_up_by_email() {
+    let doc = openapi::document();
+    let app = app(InMemoryStore::new(), Auth::Scopes);
+    let r = handover::handle(&app, event("lookup.json")).await;
+    assert_eq!((r.status().as_u16(), problem_slug(&r)), (404, "not-found".to_owned()));
+    checked(&doc, "POST", "/lookup", &r);
+
+    assert_eq!(intake::handle(&app, event("intake-json.json")).await.status(), 202);
+    let before = lead_view(&app, ID).await;
+    let r = handover::handle(&app, event("lookup.json")).await;
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let body = checked(&doc, "POST", "/lookup", &r);
+    assert_eq!(body["id"], ID);
+    assert_eq!(body, before, "the lookup answers the lead as GET /leads/{{id}} does");
+    assert_eq!(lead_view(&app, ID).await, before, "a lookup changes nothing");
+
+    let lookup = |body: &str, scopes: &[&str], content_type: &str| {
+        leadflow_tests::http::request("POST", "/lookup", Some(scopes), content_type, body)
+    };
+    let read = ["leads/read"];
+    for (body, status, slug) in [
+        (r#"{"email":"ｃｅｏ＠nordwind-logistik.de"}"#, 200, ""),
+        (r#"{"email":"someone.else@nordwind-logistik.de"}"#, 404, "not-found"),
+        (r#"{"email":"not an email"}"#, 404, "not-found"),
+        (r#"{"email":"ceo@nordwind\u200b-logistik.de"}"#, 404, "not-found"),
+        (r#"{"email":""}"#, 422, "invalid-field"),
+        (r#"{}"#, 422, "invalid-field"),
+        (r#"{"email":"ceo@nordwind-logistik.de","stage":"mql"}"#, 422, "invalid-field"),
+        (r#"{"email":"#, 400, "malformed-request"),
+    ] {
+        let r = handover::handle(&app, lookup(body, &read, "application/json")).await;
+        assert_eq!(
+            (r.status().as_u16(), problem_slug(&r).as_str()),
+            (status, slug),
+            "{body}: {}",
+            body_json(&r)
+        );
+        checked(&doc, "POST", "/lookup", &r);
+    }
+    let long = format!(r#"{{"email":"{}@nordwind-logistik.de"}}"#, "a".repeat(1_100));
+    let r = handover::handle(&app, lookup(&long, &read, "application/json")).await;
+    assert_eq!((r.status().as_u16(), problem_slug(&r)), (422, "invalid-field".to_owned()));
+    let body = r#"{"email":"ceo@nordwind-logistik.de"}"#;
+    let r = handover::handle(&app, lookup(body, &read, "text/plain")).await;
+    assert_eq!(r.status(), 415);
+    let r = handover::handle(&app, lookup(body, &["leads/handover"], "application/json")).await;
+    assert_eq!((r.status().as_u16(), problem_slug(&r)), (403, "missing-scope".to_owned()));
+    checked(&doc, "POST", "/lookup", &r);
+    let r = handover::handle(
+        &app,
+        leadflow_tests::http::request("POST", "/lookup", None, "application/json", body),
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    checked(&doc, "POST", "/lookup", &r);
+    assert_eq!(lead_view(&app, ID).await, before, "no lookup changed the lead");
+}

@@ -8,6 +8,7 @@ mod dynamodb_store;
 mod faults;
 mod funnel;
 mod handlers;
+mod imports;
 mod isolation;
 mod lambda_emulator;
 mod local_server;

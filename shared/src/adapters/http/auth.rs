@@ -11,6 +11,8 @@ pub const SCOPE_ACCEPT: &str = "leads/accept";
 pub const SCOPE_SCORE: &str = "leads/score";
 /// Data-subject requests: erasure and objection to profiling.
 pub const SCOPE_ERASE: &str = "leads/erase";
+/// List imports (`POST /imports/{source}`).
+pub const SCOPE_IMPORT: &str = "leads/import";
 /// The waterfall report (no personal data).
 pub const SCOPE_FUNNEL: &str = "funnel/read";
 

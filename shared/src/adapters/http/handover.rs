@@ -1,8 +1,9 @@
 //! The handover function: the sales queue, a lead, and inside sales' qualification call;
 //! also the data-subject requests and the waterfall report, which read like the rest.
 //!
-//! `GET /leads?stage=mql&limit=N&cursor=C`, `GET /leads/{id}`, `POST /leads/{id}/handover`,
-//! `DELETE /leads/{id}`, `POST /leads/{id}/objection`, `GET /funnel`, `GET /funnel.svg`.
+//! `GET /leads?stage=mql&limit=N&cursor=C`, `GET /leads/{id}`, `POST /lookup`,
+//! `POST /leads/{id}/handover`, `DELETE /leads/{id}`, `POST /leads/{id}/objection`,
+//! `GET /funnel`, `GET /funnel.svg`.
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
@@ -11,6 +12,7 @@ use serde_json::json;
 use super::routes::{serve, Function};
 use super::view::{LeadSummary, LeadView};
 use super::{json_body, json_response, lead_id, sales, App, Problem};
+use crate::domain::lead::normalise_email;
 use crate::domain::lead::Confirmation;
 use crate::domain::sales::{CallOutcome, QualificationCall};
 use crate::domain::stage::Stage;
@@ -25,6 +27,36 @@ pub(crate) async fn get<S: LeadStore>(app: &App<S>, id: &str) -> Result<Response
     let id = lead_id(id)?;
     let lead = app.store.get(&id).await?.ok_or_else(|| Problem::not_found("no lead with this id"))?;
     Ok(json_response(200, &LeadView::of(&lead, &app.scorer, true)))
+}
+
+/// `POST /lookup` with `{"email": "..."}`: the lead for that email. The email comes in
+/// the body, not the URL, so no access log, trace or browser history holds it. One key
+/// read: the id is the keyed hash of the email's canonical form, as intake computes it.
+pub(crate) async fn lookup<S: LeadStore>(app: &App<S>, req: &Request) -> Result<Response<Body>, Problem> {
+    let body = json_body::<LookupBody>(req)?;
+    if body.email.is_empty() || body.email.chars().count() > MAX_LOOKUP_EMAIL {
+        return Err(Problem::invalid_field(
+            "email",
+            format!("`email` is 1 to {MAX_LOOKUP_EMAIL} characters"),
+        ));
+    }
+    // What is not a valid email was refused by intake, so no lead has it.
+    let Ok(email) = normalise_email(&body.email) else {
+        return Err(Problem::not_found("no lead with this email (it is not a valid email)"));
+    };
+    let id = app.id_key.lead_id(&email);
+    let lead = app.store.get(&id).await?.ok_or_else(|| Problem::not_found("no lead with this email"))?;
+    Ok(json_response(200, &LeadView::of(&lead, &app.scorer, true)))
+}
+
+/// The longest `email` a lookup reads (as intake: an address with room for full-width
+/// forms and a Unicode domain).
+pub const MAX_LOOKUP_EMAIL: usize = 1_024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupBody {
+    email: String,
 }
 
 pub(crate) async fn queue<S: LeadStore>(app: &App<S>, req: &Request) -> Result<Response<Body>, Problem> {

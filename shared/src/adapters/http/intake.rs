@@ -110,14 +110,20 @@ async fn accept<S: LeadStore>(
             Problem::unauthorized(ProblemKind::BadSignature, e.to_string()).with("source", name.clone())
         })?;
 
+    // A key of other bytes than visible ASCII is refused, not read as no key: the sender
+    // meant its retries to be recognised.
+    let idempotency_key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            Problem::invalid_field(
+                "Idempotency-Key",
+                "the `Idempotency-Key` header must be 1-128 printable characters",
+            )
+        })?),
+    };
     let fields = forms::parse(header(req, "content-type").unwrap_or(""), body)?;
-    let submission = forms::submission(
-        &name,
-        fields,
-        header(req, "idempotency-key"),
-        source.consent_version.as_deref(),
-        now,
-    )?;
+    let submission =
+        forms::submission(&name, fields, idempotency_key, source.consent_version.as_deref(), now)?;
     let applied = apply_submission(&app.store, &app.scorer, &app.id_key, &submission, app.retry).await?;
     let lead = &applied.lead;
     tracing::info!(

@@ -5,6 +5,7 @@ pub mod acceptance;
 pub mod auth;
 pub mod funnel;
 pub mod handover;
+pub mod imports;
 pub mod intake;
 pub mod privacy;
 pub mod problem;

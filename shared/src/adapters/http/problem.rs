@@ -193,13 +193,23 @@ impl Problem {
         Self::of(ProblemKind::Internal, detail)
     }
 
-    pub fn into_response(self) -> Response<Body> {
+    /// The problem+json document, as a response carries it (and an import's row).
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.document())
+    }
+
+    fn document(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("type".into(), json!(format!("{TYPE_PREFIX}{}", self.slug)));
         body.insert("title".into(), json!(self.title));
         body.insert("status".into(), json!(self.status));
         body.insert("detail".into(), json!(self.detail));
-        body.extend(self.extra);
+        body.extend(self.extra.clone());
+        body
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = self.document();
         let mut builder =
             Response::builder().status(self.status).header(CONTENT_TYPE, "application/problem+json");
         if let Some(seconds) = self.retry_after {

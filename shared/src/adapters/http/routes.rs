@@ -6,9 +6,9 @@
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::auth::{
-    require, SCOPE_ACCEPT, SCOPE_ERASE, SCOPE_FUNNEL, SCOPE_HANDOVER, SCOPE_READ, SCOPE_SCORE,
+    require, SCOPE_ACCEPT, SCOPE_ERASE, SCOPE_FUNNEL, SCOPE_HANDOVER, SCOPE_IMPORT, SCOPE_READ, SCOPE_SCORE,
 };
-use super::{acceptance, funnel, handover, intake, privacy, scoring, App, Problem};
+use super::{acceptance, funnel, handover, imports, intake, privacy, scoring, App, Problem};
 use crate::usecases::deadline::Deadline;
 use crate::usecases::store::LeadStore;
 
@@ -43,8 +43,12 @@ pub enum Op {
     Intake,
     /// The browser's CORS preflight for a form on another origin.
     IntakePreflight,
+    /// A contact list, one form post per row.
+    Import,
     Queue,
     GetLead,
+    /// A lead by its email (`POST /lookup`).
+    Lookup,
     Erase,
     Handover,
     Objection,
@@ -81,8 +85,10 @@ use Function as F;
 pub const ROUTES: &[Route] = &[
     row("POST", "/intake/{source}", F::Intake, None, Op::Intake),
     row("OPTIONS", "/intake/{source}", F::Intake, None, Op::IntakePreflight),
+    row("POST", "/imports/{source}", F::Intake, Some(SCOPE_IMPORT), Op::Import),
     row("GET", "/leads", F::Handover, Some(SCOPE_READ), Op::Queue),
     row("GET", "/leads/{id}", F::Handover, Some(SCOPE_READ), Op::GetLead),
+    row("POST", "/lookup", F::Handover, Some(SCOPE_READ), Op::Lookup),
     row("DELETE", "/leads/{id}", F::Handover, Some(SCOPE_ERASE), Op::Erase),
     row("POST", "/leads/{id}/handover", F::Handover, Some(SCOPE_HANDOVER), Op::Handover),
     row("POST", "/leads/{id}/objection", F::Handover, Some(SCOPE_ERASE), Op::Objection),
@@ -180,8 +186,10 @@ async fn dispatch<S: LeadStore>(
     match route.op {
         Op::Intake => intake::intake(app, req, param).await,
         Op::IntakePreflight => intake::preflight(app, req, param),
+        Op::Import => imports::import(app, req, param).await,
         Op::Queue => handover::queue(app, req).await,
         Op::GetLead => handover::get(app, param).await,
+        Op::Lookup => handover::lookup(app, req).await,
         Op::Erase => privacy::erase(app, param).await,
         Op::Handover => handover::handover(app, req, param).await,
         Op::Objection => privacy::object(app, req, param).await,

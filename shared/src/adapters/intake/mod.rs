@@ -8,6 +8,7 @@
 pub mod fields;
 pub mod generic;
 pub mod hubspot;
+pub mod list;
 pub mod signed;
 pub mod sources;
 pub mod submission;
@@ -18,6 +19,7 @@ pub mod webflow;
 use serde_json::{Map, Value};
 
 pub use fields::{canonical, Fields, FormError, MAX_BODY};
+pub use list::{parse_list, Row, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use signed::{SignatureError, Signed, REPLAY_WINDOW_SECONDS};
 pub use sources::{valid_source_name, Scheme, Source, Sources, SourcesError};
 pub use submission::submission;
