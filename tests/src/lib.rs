@@ -15,6 +15,7 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
+pub mod bench;
 pub mod emulator;
 pub mod fault_proxy;
 pub mod store_contract;

@@ -70,11 +70,8 @@ pub fn auth() -> Result<Auth, ConfigError> {
 /// `AWS_ENDPOINT_URL_DYNAMODB`, retry settings), built once per process, over an HTTPS
 /// client that trusts the system's CA bundle ([`super::tls::https_client`]).
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(http) = super::tls::https_client() {
-        loader = loader.http_client(http);
-    }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    aws_sdk_dynamodb::Client::new(&loader.http_client(super::tls::https_client()).load().await)
 }
 
 /// JSON logs, one line per event, level from `RUST_LOG` (default `info`). Log lines carry

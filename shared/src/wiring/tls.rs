@@ -1,18 +1,54 @@
 //! The HTTPS client every AWS SDK client of a function uses (DynamoDB, Secrets Manager):
 //! one TLS stack, with the trust store built for a quick cold start.
 
-/// The SDK's HTTPS client trusting the system's CA bundle ([`system_roots`]), for any SDK
-/// client's `http_client`; `None` leaves the SDK's own client.
-pub fn https_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+use std::sync::OnceLock;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+/// The HTTPS client for any SDK client's `http_client`: trusts the system's CA bundle
+/// ([`system_roots`]), built on the first request rather than at start-up.
+pub fn https_client() -> SharedHttpClient {
+    SharedHttpClient::new(LazyHttpsClient::default())
+}
+
+/// Builds its client on the first request. Parsing the ~150 roots of the bundle took most
+/// of a cold start's time to ready, and the SDK's own client parses them twice (once when
+/// the SDK client is built, again for the first connector); this parses them once, off
+/// the path to ready. `aws-smithy-http-client` 1.5 takes trust anchors only as PEM
+/// certificates (its rustls connector is not public), so compiled-in anchors such as
+/// `webpki-roots` cannot be handed to it.
+#[derive(Debug, Default)]
+struct LazyHttpsClient {
+    client: OnceLock<SharedHttpClient>,
+}
+
+impl HttpClient for LazyHttpsClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.client.get_or_init(build_https_client).http_connector(settings, components)
+    }
+}
+
+/// The SDK's HTTPS client over rustls with aws-lc, trusting [`system_roots`]; without a
+/// usable bundle, the SDK's own loading of the native roots.
+fn build_https_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(system_roots()?);
-    let context = tls::TlsContext::builder().with_trust_store(trust).build().ok()?;
-    Some(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https(),
-    )
+    let trust = match system_roots() {
+        Some(pem) => tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(pem),
+        None => tls::TrustStore::default(),
+    };
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+    match tls::TlsContext::builder().with_trust_store(trust).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        Err(_) => builder.build_https(),
+    }
 }
 
 /// The system's CA bundle, one PEM file: Amazon Linux 2023 (the Lambda runtime),
