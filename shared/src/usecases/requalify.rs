@@ -201,7 +201,7 @@ async fn rescore_segment<S: LeadStore>(
         }
         for lead in page.leads {
             visited += 1;
-            if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
+            if lead.score.as_ref().is_some_and(|s| *s.sla_version == **version) {
                 continue;
             }
             let id = lead.id.clone();
