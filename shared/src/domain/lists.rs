@@ -4,12 +4,12 @@
 //! a hash set of slices of the text; a lookup hashes the domain (and each parent) once and
 //! allocates nothing.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::matching::FxHashSet;
 
 /// A vendored list an SLA rule can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -30,41 +30,7 @@ const UNIVERSITIES: &str = include_str!("../../sla/lists/universities.txt");
 const UNIVERSITY_SUFFIXES: &str = include_str!("../../sla/lists/universities-suffixes.txt");
 const UNIVERSITY_STOPLIST: &str = include_str!("../../sla/lists/universities-stoplist.txt");
 
-/// FxHash (rustc's): a multiply and a rotate per 8 bytes. The keys are public domain names
-/// from vendored files, not attacker-chosen table keys, so no DoS-resistant hash is needed,
-/// and SipHash would cost more than the rest of a lookup.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.add(u64::from_le_bytes(tail));
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-struct Domains(HashSet<&'static str, BuildHasherDefault<FxHasher>>);
+struct Domains(FxHashSet<&'static str>);
 
 impl Domains {
     fn parse(text: &'static str) -> Self {

@@ -319,9 +319,18 @@ impl Scorer {
             if initial.0 && last_in > start && self.decision(lead, held, disq, last_in) != initial {
                 // decision(lo) == initial, decision(hi) != initial
                 let (mut lo, mut hi) = (start.unix(), last_in.unix());
+                // No window closes inside the segment: the rules' points are as at its
+                // start, and each probe only decays engagement.
+                let mut rules_only = self.tally(lead, held, disq, start, None);
+                rules_only.engagement -= self.engagement_at(lead, start);
+                let decision_at = |t: Timestamp| {
+                    let mut tally = rules_only;
+                    tally.engagement += self.engagement_at(lead, t);
+                    (self.is_mql(&tally), tally.disqualified)
+                };
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if self.decision(lead, held, disq, Timestamp::from_unix(mid)) == initial {
+                    if decision_at(Timestamp::from_unix(mid)) == initial {
                         lo = mid;
                     } else {
                         hi = mid;
