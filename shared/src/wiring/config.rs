@@ -77,7 +77,12 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 /// JSON logs, one line per event, level from `RUST_LOG` (default `info`). Log lines carry
 /// lead ids, never emails, names or phone numbers.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).without_time().init();
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    let json = tracing_subscriber::fmt::layer().json().with_target(false).without_time();
+    tracing_subscriber::registry().with(json).with(filter).init();
 }

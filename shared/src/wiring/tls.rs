@@ -35,7 +35,7 @@ impl HttpClient for LazyHttpsClient {
     }
 }
 
-/// The SDK's HTTPS client over rustls with aws-lc, trusting [`system_roots`]; without a
+/// The SDK's HTTPS client over rustls with ring, trusting [`system_roots`]; without a
 /// usable bundle, the SDK's own loading of the native roots.
 fn build_https_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
@@ -44,7 +44,7 @@ fn build_https_client() -> SharedHttpClient {
         None => tls::TrustStore::default(),
     };
     let builder = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
     match tls::TlsContext::builder().with_trust_store(trust).build() {
         Ok(context) => builder.tls_context(context).build_https(),
         Err(_) => builder.build_https(),
