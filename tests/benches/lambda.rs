@@ -4,7 +4,8 @@
 //! and the peak memory after warm invocations. A small Runtime API server stands in for
 //! Lambda; the functions talk to DynamoDB Local. Timings are host (x86_64) release
 //! builds: this machine cannot run the arm64 bootstraps.
-//! Run: `cargo bench -p leadflow-tests --bench lambda`.
+//! Run: `cargo bench -p leadflow-tests --bench lambda` (cargo-lambda from the venv
+//! `tests/run` installs); figures also go to `$CARGO_TARGET_DIR/leadflow-bench/lambda.json`.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -187,22 +188,20 @@ fn measure(binary: &Path, env: &[(String, String)], events: &mut dyn FnMut(usize
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
+    leadflow_tests::bench::median(&mut values)
 }
 
 fn cargo(args: &[&str], target_dir: Option<&Path>) {
     let mut cmd = Command::new("cargo");
-    cmd.args(args).current_dir(leadflow_tests::checkout());
+    // cargo-lambda and zig as tests/run installs them.
+    cmd.args(args)
+        .current_dir(leadflow_tests::checkout())
+        .env("PATH", leadflow_tests::bench::path_with_tools());
     if let Some(dir) = target_dir {
         cmd.env("CARGO_TARGET_DIR", dir);
     }
     let status = cmd.status().unwrap_or_else(|e| panic!("cargo {}: {e}", args.join(" ")));
-    assert!(
-        status.success(),
-        "cargo {} failed (cargo-lambda: pip install cargo-lambda ziglang)",
-        args.join(" ")
-    );
+    assert!(status.success(), "cargo {} failed", args.join(" "));
 }
 
 /// The intake event with a new person each time (a repeated delivery would be a duplicate).
@@ -262,6 +261,7 @@ fn main() {
         "peak MiB"
     );
     let mut hello: Option<(u64, Duration, Duration)> = None;
+    let mut figures = serde_json::Map::new();
     for name in std::iter::once(HELLO).chain(Function::ALL.iter().map(|f| f.name())) {
         let zip = std::fs::metadata(lambda_dir.join(name).join("bootstrap.zip")).unwrap().len();
         let mut env: Vec<(String, String)> = [
@@ -298,6 +298,19 @@ fn main() {
         let peak = runs.iter().map(|r| r.peak_kib).max().unwrap();
         let (hz, hr, hf) = *hello.get_or_insert((zip, ready, first));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        figures.insert(
+            name.to_owned(),
+            json!({
+                "zip_bytes": zip,
+                "start_to_ready_ms": ms(ready),
+                "first_answer_ms": ms(first),
+                "warm_ms": ms(warm),
+                "peak_rss_bytes": peak * 1024,
+                "zip_ratio_vs_hello": zip as f64 / hz as f64,
+                "start_to_ready_ratio_vs_hello": ms(ready) / ms(hr),
+                "first_answer_ratio_vs_hello": ms(first) / ms(hf),
+            }),
+        );
         println!(
             "{:<13} {:>9.2} MB {:>6.2}x {:>11.2} {:>6.2}x {:>15.2} {:>6.2}x {:>10.2} {:>9.1}",
             name,
@@ -314,5 +327,16 @@ fn main() {
     println!(
         "\nmedians of {COLD_STARTS} process starts each; warm = median of {WARM_INVOCATIONS} invocations per \
          process; peak = largest VmHWM after them. 128 MB is Lambda's smallest size."
+    );
+    leadflow_tests::bench::write_figures(
+        "lambda",
+        &json!({
+            "hello_world": HELLO,
+            "functions": figures,
+            "cold_starts": COLD_STARTS,
+            "warm_invocations": WARM_INVOCATIONS,
+            "zip": "arm64 bootstrap.zip as cargo lambda build --release --arm64 makes it",
+            "timings": "host release build, medians of the cold starts",
+        }),
     );
 }

@@ -15,6 +15,7 @@ use leadflow::{IdKey, Lead, LeadId, Profile, Stage, Timestamp};
 
 pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 
+pub mod bench;
 pub mod emulator;
 pub mod fault_proxy;
 pub mod secrets_manager;
@@ -40,6 +41,8 @@ pub fn endpoint() -> String {
 /// outage shows quickly.
 pub fn client(endpoint: &str, counter: Option<RequestCounter>) -> Client {
     let mut config = aws_sdk_dynamodb::Config::builder()
+        // The functions' own HTTPS client: the SDK's default one is not compiled in.
+        .http_client(leadflow::wiring::tls::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-central-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "leadflow-tests"))

@@ -89,6 +89,7 @@ pub fn client() -> aws_sdk_secretsmanager::Client {
         .region(Region::new("eu-central-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "leadflow-tests"))
         .endpoint_url(endpoint())
+        .http_client(leadflow::wiring::tls::https_client())
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
 }

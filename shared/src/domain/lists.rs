@@ -1,12 +1,15 @@
 //! Domain lists the world maintains, vendored as data with version and licence
 //! (`shared/sla/lists/`, refreshed by `infra/refresh-domain-lists.sh`): free-mail
 //! providers, disposable addresses, universities. Each is parsed once, on first use, into
-//! a sorted list searched by halves; a lookup allocates nothing.
+//! a hash set of slices of the text; a lookup hashes the domain (and each parent) once and
+//! allocates nothing.
 
 use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::matching::FxHashSet;
 
 /// A vendored list an SLA rule can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -27,18 +30,15 @@ const UNIVERSITIES: &str = include_str!("../../sla/lists/universities.txt");
 const UNIVERSITY_SUFFIXES: &str = include_str!("../../sla/lists/universities-suffixes.txt");
 const UNIVERSITY_STOPLIST: &str = include_str!("../../sla/lists/universities-stoplist.txt");
 
-struct Sorted(Vec<&'static str>);
+struct Domains(FxHashSet<&'static str>);
 
-impl Sorted {
+impl Domains {
     fn parse(text: &'static str) -> Self {
-        let mut list: Vec<&str> =
-            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-        list.sort_unstable();
-        Self(list)
+        Self(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
     }
 
     fn has(&self, domain: &str) -> bool {
-        self.0.binary_search(&domain).is_ok()
+        self.0.contains(domain)
     }
 
     /// The domain or any parent domain (`a.b.example.de`, `b.example.de`, `example.de`, `de`).
@@ -56,18 +56,18 @@ impl Sorted {
     }
 }
 
-fn list(cell: &'static OnceLock<Sorted>, text: &'static str) -> &'static Sorted {
-    cell.get_or_init(|| Sorted::parse(text))
+fn list(cell: &'static OnceLock<Domains>, text: &'static str) -> &'static Domains {
+    cell.get_or_init(|| Domains::parse(text))
 }
 
 impl DomainList {
     /// Whether an email domain (lower case, as intake normalises it) is on the list.
     pub fn contains(self, domain: &str) -> bool {
-        static FREE: OnceLock<Sorted> = OnceLock::new();
-        static THROWAWAY: OnceLock<Sorted> = OnceLock::new();
-        static ACADEMIC: OnceLock<Sorted> = OnceLock::new();
-        static SUFFIXES: OnceLock<Sorted> = OnceLock::new();
-        static STOP: OnceLock<Sorted> = OnceLock::new();
+        static FREE: OnceLock<Domains> = OnceLock::new();
+        static THROWAWAY: OnceLock<Domains> = OnceLock::new();
+        static ACADEMIC: OnceLock<Domains> = OnceLock::new();
+        static SUFFIXES: OnceLock<Domains> = OnceLock::new();
+        static STOP: OnceLock<Domains> = OnceLock::new();
         match self {
             DomainList::FreeMail => list(&FREE, FREE_MAIL).has(domain),
             DomainList::Disposable => list(&THROWAWAY, DISPOSABLE).has_or_parent(domain),

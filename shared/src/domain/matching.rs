@@ -2,7 +2,11 @@
 //!
 //! Text is split into lower-case words; a keyword is one or more words, each of which
 //! may use `*` as a wildcard (`*leiter*` finds "Vertriebsleiterin"). Matching whole
-//! words keeps "cto" from matching "director".
+//! words keeps "cto" from matching "director". Keywords and patterns without `*` are
+//! looked up in a hash set; only the others are matched one by one.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A `*` glob over one word or one domain name (both already lower-case).
 #[derive(Debug, Clone)]
@@ -52,6 +56,48 @@ impl Glob {
     }
 }
 
+/// FxHash (rustc's): a multiply and a rotate per 8 bytes. The keys are SLA keywords and
+/// vendored domain lists, not attacker-chosen table keys, so no DoS-resistant hash is
+/// needed, and SipHash would cost more than the rest of a lookup.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+/// A hash set with [`FxHasher`].
+pub(crate) type FxHashSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(tail));
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A pattern without `*`: what it matches is itself, so a set finds it in one lookup.
+fn exact(pattern: &str) -> Option<String> {
+    (!pattern.is_empty() && !pattern.contains('*')).then(|| pattern.to_lowercase())
+}
+
 /// A keyword of one or more words.
 #[derive(Debug, Clone)]
 pub struct Keyword(Vec<Glob>);
@@ -72,29 +118,55 @@ impl Keyword {
 
 /// A set of keywords: matches if any is found.
 #[derive(Debug, Clone, Default)]
-pub struct KeywordSet(Vec<Keyword>);
+pub struct KeywordSet {
+    /// One-word keywords without `*`.
+    words: FxHashSet<String>,
+    others: Vec<Keyword>,
+}
 
 impl KeywordSet {
     pub fn new<S: AsRef<str>>(keywords: &[S]) -> Self {
-        Self(keywords.iter().map(|k| Keyword::new(k.as_ref())).collect())
+        let mut set = Self::default();
+        for k in keywords {
+            match words(k.as_ref()).as_slice() {
+                [word] if exact(word).is_some() => {
+                    set.words.extend(exact(word));
+                }
+                _ => set.others.push(Keyword::new(k.as_ref())),
+            }
+        }
+        set
     }
 
     pub fn found_in(&self, text_words: &[String]) -> bool {
-        self.0.iter().any(|k| k.found_in(text_words))
+        (!self.words.is_empty() && text_words.iter().any(|w| self.words.contains(w)))
+            || self.others.iter().any(|k| k.found_in(text_words))
     }
 }
 
 /// A set of globs over whole values (domains, local parts, answers).
 #[derive(Debug, Clone, Default)]
-pub struct GlobSet(Vec<Glob>);
+pub struct GlobSet {
+    exact: FxHashSet<String>,
+    globs: Vec<Glob>,
+}
 
 impl GlobSet {
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Self {
-        Self(patterns.iter().map(|p| Glob::new(p.as_ref().trim())).collect())
+        let mut set = Self::default();
+        for p in patterns.iter().map(|p| p.as_ref().trim()) {
+            match exact(p) {
+                Some(value) => {
+                    set.exact.insert(value);
+                }
+                None => set.globs.push(Glob::new(p)),
+            }
+        }
+        set
     }
 
     pub fn matches(&self, value: &str) -> bool {
-        self.0.iter().any(|g| g.matches(value))
+        (!self.exact.is_empty() && self.exact.contains(value)) || self.globs.iter().any(|g| g.matches(value))
     }
 }
 

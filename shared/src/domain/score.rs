@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,8 @@ impl fmt::Display for Grade {
 /// One line of an explanation: which rule gave how many points to what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Contribution {
-    pub rule: String,
+    /// The rule's id, shared with the compiled SLA (scoring clones no text).
+    pub rule: Arc<str>,
     pub dimension: Dimension,
     pub points: i32,
 }
@@ -66,7 +68,7 @@ pub struct Score {
     pub disqualification: Option<Disqualification>,
     /// Sums to `total`.
     pub explanation: Vec<Contribution>,
-    pub sla_version: String,
+    pub sla_version: Arc<str>,
     pub scored_at: Timestamp,
     /// The first instant at which `mql` or `disqualification` changes if nothing else
     /// happens (decay, readiness windows). `None`: never by time alone.

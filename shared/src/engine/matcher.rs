@@ -1,6 +1,7 @@
 //! Conditions compiled for fast matching, and the facts of a lead they look at.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use crate::domain::clock::Timestamp;
 use crate::domain::identity::ascii_domain;
@@ -114,10 +115,10 @@ impl Matcher {
         };
         let facts = &lead.lead.facts;
         match self {
-            Matcher::JobTitle(k) => flag(k.found_in(&lead.job_title)),
-            Matcher::Message(k) => flag(k.found_in(&lead.message)),
-            Matcher::Company(k) => flag(k.found_in(&lead.company)),
-            Matcher::Industry(k) => flag(k.found_in(&lead.industry)),
+            Matcher::JobTitle(k) => flag(k.found_in(lead.job_title())),
+            Matcher::Message(k) => flag(k.found_in(lead.message())),
+            Matcher::Company(k) => flag(k.found_in(lead.company())),
+            Matcher::Industry(k) => flag(k.found_in(lead.industry())),
             Matcher::Country(codes) => flag(lead.country.is_some_and(|c| codes.iter().any(|x| x == c))),
             Matcher::CompanySize(min, max) => flag(
                 lead.company_size.is_some_and(|s| min.is_none_or(|m| s >= m) && max.is_none_or(|m| s <= m)),
@@ -127,17 +128,10 @@ impl Matcher {
             Matcher::Filled(fields) => {
                 flag(fields.iter().any(|f| lead.lead.attributes.get(f).is_some_and(|v| !v.trim().is_empty())))
             }
-            Matcher::Answer(field, values, w) => {
-                let answer = match field {
-                    AnswerField::PurchaseTimeframe => &lead.lead.answers.purchase_timeframe,
-                    AnswerField::BudgetRole => &lead.lead.answers.budget_role,
-                    AnswerField::InquiryType => &lead.lead.answers.inquiry_type,
-                };
-                match answer {
-                    Some(a) if values.matches(&answer_key(&a.value)) => window(a.at, *w),
-                    _ => Holds::No,
-                }
-            }
+            Matcher::Answer(field, values, w) => match lead.answer(*field) {
+                Some((key, at)) if values.matches(key) => window(at, *w),
+                _ => Holds::No,
+            },
             Matcher::Activity(kinds, w) => {
                 let latest = kinds.iter().filter_map(|k| lead.lead.last_activity.get(k)).max();
                 match latest {
@@ -166,13 +160,16 @@ impl Matcher {
     }
 }
 
-/// What the matchers look at, prepared once per scoring.
+/// What the matchers look at, prepared once per scoring; the words of a text and the
+/// key of an answer only when a matcher asks for them (many SLAs never look at the
+/// company name or the message's words).
 pub(crate) struct Facts<'a> {
     lead: &'a Lead,
-    job_title: Vec<String>,
-    message: Vec<String>,
-    company: Vec<String>,
-    industry: Vec<String>,
+    job_title: OnceCell<Vec<String>>,
+    message: OnceCell<Vec<String>>,
+    company: OnceCell<Vec<String>>,
+    industry: OnceCell<Vec<String>>,
+    answer_keys: [OnceCell<Option<String>>; 3],
     country: Option<&'a str>,
     company_size: Option<u32>,
     /// The email's domain in its IDNA ASCII form, as domain lists and SLA patterns spell it.
@@ -187,18 +184,51 @@ impl Facts<'_> {
         let answer = if self.lead.facts.timeframe_in_message { &a.message } else { &a.purchase_timeframe };
         answer.as_ref().map(|a| a.at)
     }
+
+    fn words<'s>(cell: &'s OnceCell<Vec<String>>, text: Option<&str>) -> &'s [String] {
+        cell.get_or_init(|| text.map(words).unwrap_or_default())
+    }
+
+    fn job_title(&self) -> &[String] {
+        Self::words(&self.job_title, self.lead.profile.job_title.as_deref())
+    }
+
+    fn message(&self) -> &[String] {
+        Self::words(&self.message, self.lead.answers.message.as_ref().map(|m| m.value.as_str()))
+    }
+
+    fn company(&self) -> &[String] {
+        Self::words(&self.company, self.lead.profile.company.as_deref())
+    }
+
+    fn industry(&self) -> &[String] {
+        Self::words(&self.industry, self.lead.profile.industry.as_deref())
+    }
+
+    /// An answer's comparable key ([`answer_key`]) and when it was given.
+    fn answer(&self, field: AnswerField) -> Option<(&str, Timestamp)> {
+        let answers = &self.lead.answers;
+        let (answer, cell) = match field {
+            AnswerField::PurchaseTimeframe => (&answers.purchase_timeframe, &self.answer_keys[0]),
+            AnswerField::BudgetRole => (&answers.budget_role, &self.answer_keys[1]),
+            AnswerField::InquiryType => (&answers.inquiry_type, &self.answer_keys[2]),
+        };
+        let answer = answer.as_ref()?;
+        let key = cell.get_or_init(|| Some(answer_key(&answer.value))).as_deref()?;
+        Some((key, answer.at))
+    }
 }
 
 impl<'a> Facts<'a> {
     pub(crate) fn of(lead: &'a Lead) -> Self {
         let p = &lead.profile;
-        let text = |t: &Option<String>| t.as_deref().map(words).unwrap_or_default();
         Self {
             lead,
-            job_title: text(&p.job_title),
-            message: lead.answers.message.as_ref().map(|m| words(&m.value)).unwrap_or_default(),
-            company: text(&p.company),
-            industry: text(&p.industry),
+            job_title: OnceCell::new(),
+            message: OnceCell::new(),
+            company: OnceCell::new(),
+            industry: OnceCell::new(),
+            answer_keys: Default::default(),
             country: p.country.as_deref(),
             company_size: p.company_size,
             domain: {

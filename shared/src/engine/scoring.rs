@@ -4,6 +4,8 @@
 //! can next change by the passing of time alone, so the scheduler visits only leads
 //! that are due.
 
+use std::sync::Arc;
+
 use super::matcher::{Facts, Holds, Matcher};
 
 use crate::domain::clock::Timestamp;
@@ -18,7 +20,7 @@ use crate::domain::vocabulary::{Actor, ReasonCode};
 
 #[derive(Debug)]
 struct CompiledRule {
-    id: String,
+    id: Arc<str>,
     dimension: Dimension,
     group: Option<usize>,
     points: i32,
@@ -49,6 +51,31 @@ impl Tally {
     }
 }
 
+/// Which rule groups already gave points: bits for the first 128 groups (no allocation on
+/// the path that runs dozens of times per lead), a vector beyond.
+struct GroupsTaken {
+    bits: u128,
+    more: Vec<bool>,
+}
+
+impl GroupsTaken {
+    fn new(groups: usize) -> Self {
+        Self { bits: 0, more: if groups > 128 { vec![false; groups - 128] } else { Vec::new() } }
+    }
+
+    /// Marks the group taken; whether it was already.
+    fn take(&mut self, group: usize) -> bool {
+        if group < 128 {
+            let bit = 1u128 << group;
+            let was = self.bits & bit != 0;
+            self.bits |= bit;
+            was
+        } else {
+            std::mem::replace(&mut self.more[group - 128], true)
+        }
+    }
+}
+
 /// The SLA compiled for scoring. Build once, score many leads.
 #[derive(Debug)]
 pub struct Scorer {
@@ -58,6 +85,9 @@ pub struct Scorer {
     disqualifiers: Vec<(String, DisqualificationReason, Matcher)>,
     half_life_seconds: f64,
     reader: Reader,
+    /// The SLA's version and the engagement line's rule id, shared by every score.
+    version: Arc<str>,
+    engagement_rule: Arc<str>,
 }
 
 /// The reason recorded when scoring moves a lead into `mql`.
@@ -87,7 +117,7 @@ impl Scorer {
                     })
                 });
                 rules.push(CompiledRule {
-                    id: r.id.clone(),
+                    id: r.id.as_str().into(),
                     dimension,
                     group,
                     points: r.points,
@@ -103,6 +133,8 @@ impl Scorer {
             rules,
             disqualifiers,
             reader: Reader::new(&sla.vocabulary),
+            version: sla.version.as_str().into(),
+            engagement_rule: "engagement".into(),
             sla,
         }
     }
@@ -172,7 +204,7 @@ impl Scorer {
             mql: self.is_mql(&tally),
             disqualification,
             explanation,
-            sla_version: self.sla.version.clone(),
+            sla_version: self.version.clone(),
             scored_at: now,
             next_change_at: self.next_change(lead, &held, &disq, now),
         }
@@ -187,11 +219,11 @@ impl Scorer {
         mut explain: Option<&mut Vec<Contribution>>,
     ) -> Tally {
         let mut tally = Tally::default();
-        let mut group_taken = vec![false; self.groups];
+        let mut groups_taken = GroupsTaken::new(self.groups);
         for h in held.iter().filter(|h| h.holds.at(t)) {
             let rule = &self.rules[h.rule];
             if let Some(g) = rule.group {
-                if std::mem::replace(&mut group_taken[g], true) {
+                if groups_taken.take(g) {
                     continue;
                 }
             }
@@ -214,7 +246,7 @@ impl Scorer {
         tally.engagement += engagement;
         if let (Some(e), true) = (explain, engagement != 0) {
             e.push(Contribution {
-                rule: "engagement".into(),
+                rule: self.engagement_rule.clone(),
                 dimension: Dimension::Engagement,
                 points: engagement,
             });
@@ -287,9 +319,18 @@ impl Scorer {
             if initial.0 && last_in > start && self.decision(lead, held, disq, last_in) != initial {
                 // decision(lo) == initial, decision(hi) != initial
                 let (mut lo, mut hi) = (start.unix(), last_in.unix());
+                // No window closes inside the segment: the rules' points are as at its
+                // start, and each probe only decays engagement.
+                let mut rules_only = self.tally(lead, held, disq, start, None);
+                rules_only.engagement -= self.engagement_at(lead, start);
+                let decision_at = |t: Timestamp| {
+                    let mut tally = rules_only;
+                    tally.engagement += self.engagement_at(lead, t);
+                    (self.is_mql(&tally), tally.disqualified)
+                };
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if self.decision(lead, held, disq, Timestamp::from_unix(mid)) == initial {
+                    if decision_at(Timestamp::from_unix(mid)) == initial {
                         lo = mid;
                     } else {
                         hi = mid;

@@ -231,7 +231,7 @@ async fn rescore_segment<S: LeadStore>(
                 return Ok((visited, rescored, failed, false));
             }
             visited += 1;
-            if lead.score.as_ref().is_some_and(|s| &s.sla_version == version) {
+            if lead.score.as_ref().is_some_and(|s| *s.sla_version == **version) {
                 continue;
             }
             let id = lead.id.clone();

@@ -85,18 +85,18 @@ pub fn auth() -> Result<Auth, ConfigError> {
 
 /// The standard AWS configuration (region, credentials, `AWS_ENDPOINT_URL_<SERVICE>`,
 /// retry settings), loaded once per process, over an HTTPS client that trusts the
-/// system's CA bundle.
+/// system's CA bundle ([`super::tls::https_client`]).
 pub async fn aws() -> aws_config::SdkConfig {
     // A stalled attempt is given up and retried well inside the functions' deadline
     // (DynamoDB answers in milliseconds; the SDK sets no read timeout by default).
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(std::time::Duration::from_secs(3))
         .build();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
-    if let Some(http) = https_client() {
-        loader = loader.http_client(http);
-    }
-    loader.load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(super::tls::https_client())
+        .load()
+        .await
 }
 
 /// The DynamoDB client over [`aws`].
@@ -108,83 +108,15 @@ pub fn dynamodb_client_from(aws: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Cl
     aws_sdk_dynamodb::Client::new(aws)
 }
 
-/// The SDK's HTTPS client trusting the system's CA bundle ([`system_roots`]); `None`
-/// leaves the SDK's own client.
-fn https_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
-    use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(system_roots()?);
-    let context = tls::TlsContext::builder().with_trust_store(trust).build().ok()?;
-    Some(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https(),
-    )
-}
-
-/// The system's CA bundle, one PEM file: Amazon Linux 2023 (the Lambda runtime),
-/// Debian/Ubuntu, Alpine and macOS.
-const CA_BUNDLES: [&str; 3] =
-    ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"];
-
-/// The roots HTTPS trusts: the system's CA bundle (`SSL_CERT_FILE` first), the certificates
-/// rustls can use, as PEM. The SDK's own loader also walks the certificate directory,
-/// file by file: 5-10 ms of every cold start on a Debian host. `None` (no bundle, or
-/// nothing usable in it): the SDK's own loading.
-fn system_roots() -> Option<Vec<u8>> {
-    let path = var("SSL_CERT_FILE")
-        .into_iter()
-        .chain(CA_BUNDLES.iter().map(|p| p.to_string()))
-        .find(|p| std::path::Path::new(p).is_file())?;
-    usable_roots(&std::fs::read(path).ok()?)
-}
-
-/// The certificates of a PEM bundle that rustls accepts as roots, re-encoded as PEM.
-pub fn usable_roots(pem: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    use rustls::pki_types::{pem::PemObject, CertificateDer};
-    let mut usable = rustls::RootCertStore::empty();
-    let mut out = Vec::with_capacity(pem.len());
-    for der in CertificateDer::pem_slice_iter(pem).filter_map(Result::ok) {
-        // The SDK panics on a certificate it cannot parse: hand it only good ones.
-        if usable.add(der.clone()).is_ok() {
-            let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-            out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
-            for line in body.as_bytes().chunks(64) {
-                out.extend_from_slice(line);
-                out.push(b'\n');
-            }
-            out.extend_from_slice(b"-----END CERTIFICATE-----\n");
-        }
-    }
-    (!usable.is_empty()).then_some(out)
-}
-
 /// JSON logs, one line per event, level from `RUST_LOG` (default `info`). Log lines carry
 /// lead ids, never emails, names or phone numbers.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).without_time().init();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Amazon Root CA 1, which DynamoDB's endpoints chain to (a public certificate).
-    const AMAZON_ROOT_CA_1: &str = include_str!("../../tests/data/amazon-root-ca-1.pem");
-
-    #[test]
-    fn only_usable_roots_reach_the_https_client() {
-        let broken = "-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
-        let bundle = format!("# a comment line\n{broken}{AMAZON_ROOT_CA_1}{broken}");
-        let roots = String::from_utf8(usable_roots(bundle.as_bytes()).unwrap()).unwrap();
-        assert_eq!(roots.matches("BEGIN CERTIFICATE").count(), 1, "{roots}");
-        // Re-encoded, it is the same certificate.
-        let squash = |s: &str| s.split_whitespace().collect::<String>();
-        assert_eq!(squash(&roots), squash(AMAZON_ROOT_CA_1));
-        assert_eq!(usable_roots(broken.as_bytes()), None);
-        assert_eq!(usable_roots(b""), None);
-    }
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    let json = tracing_subscriber::fmt::layer().json().with_target(false).without_time();
+    tracing_subscriber::registry().with(json).with(filter).init();
 }

@@ -431,7 +431,7 @@ fn personas_from_the_article() {
     for c in &all {
         let lead = c.persona.lead(&scorer);
         let score = scorer.score(&lead, T0.plus_days(c.days_later));
-        let rules: Vec<&str> = score.explanation.iter().map(|e| e.rule.as_str()).collect();
+        let rules: Vec<&str> = score.explanation.iter().map(|e| &*e.rule).collect();
         let mut problems = Vec::new();
         if score.mql != c.mql {
             problems.push(format!("mql: expected {}, got {}", c.mql, score.mql));
@@ -494,7 +494,7 @@ fn sub_scores_are_the_explanation_grouped() {
             "{}",
             c.name
         );
-        assert_eq!(score.sla_version, scorer.sla().version);
+        assert_eq!(*score.sla_version, *scorer.sla().version);
     }
 }
 

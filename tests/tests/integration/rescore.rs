@@ -52,7 +52,7 @@ async fn interrupted_then_resumed<S: LeadStore>(store: &S, pages: usize) {
     let after = all_leads(store).await;
     assert_eq!(after.len(), LEADS);
     for lead in &after {
-        assert_eq!(lead.score.as_ref().unwrap().sla_version, "2027-01-01.1");
+        assert_eq!(&*lead.score.as_ref().unwrap().sla_version, "2027-01-01.1");
         let old = before.iter().find(|(id, _)| *id == lead.id.to_string()).unwrap().1;
         assert_eq!(lead.version, old + 1, "{} written exactly once", lead.id);
     }

@@ -119,7 +119,7 @@ impl<'a> LeadView<'a> {
             explanation: score.map_or(&[], |s| &s.explanation),
             disqualification,
             history: &lead.history,
-            sla_version: score.map(|s| s.sla_version.as_str()),
+            sla_version: score.map(|s| &*s.sla_version),
             scored_at: score.map(|s| s.scored_at),
             next_change_at: score.and_then(|s| s.next_change_at),
             due_at: lead.due_at,
