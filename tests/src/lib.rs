@@ -19,6 +19,7 @@ pub mod emulator;
 pub mod fault_proxy;
 pub mod store_contract;
 mod submission;
+pub mod webhook_receiver;
 
 pub use submission::{SubmissionBuilder, T0};
 

@@ -18,3 +18,4 @@ mod rescore;
 mod scoring_function;
 mod store_contract;
 mod template;
+mod webhooks;
