@@ -3,3 +3,4 @@
 
 pub mod dynamodb_local;
 pub mod local_server;
+pub mod stream_reader;

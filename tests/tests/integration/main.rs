@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser_form;
 mod dynamodb_store;
+mod events;
 mod faults;
 mod funnel;
 mod handlers;
