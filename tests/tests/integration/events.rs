@@ -3,6 +3,7 @@
 //! as Lambda's event source mapping reads it, the `DynamodbEvent` JSON fed to the real
 //! handler, and the webhooks checked at a local receiver that verifies every signature.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::dynamodb::Event;
@@ -10,6 +11,7 @@ use leadflow::http::{acceptance, handover, intake, route, Auth};
 use leadflow::lambda::events::handle;
 use leadflow::webhooks::delivery::{RetryMode, RetryPolicy, Webhooks};
 use leadflow::webhooks::subscribers_from_json;
+use leadflow_infra::local_events::{follow_changes, follow_stream};
 use leadflow_infra::stream_reader::StreamReader;
 use leadflow_tests::http::{app, body_json, event, request};
 use leadflow_tests::webhook_receiver::{Answer, Receiver};
@@ -194,4 +196,112 @@ async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
     assert_eq!(report.unreadable, 1);
     let got = rx.accepted("/crm");
     assert!(!got.is_empty() && got.iter().all(|r| r.body["type"] != "lead.created"), "{:?}", types(&got));
+}
+
+/// Starts the local server's HTTP side and its events on a runtime of their own (as the
+/// binary does); `make` builds the store and starts the events follower.
+fn start_local<S, F, Fut>(make: F) -> std::net::SocketAddr
+where
+    S: leadflow::store::LeadStore + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = S>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let store = make().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let tokens = Arc::new(leadflow_infra::local_server::Tokens::default());
+            leadflow_infra::local_server::serve(listener, Arc::new(app(store, Auth::Open)), tokens).await;
+        });
+    });
+    rx.recv().expect("the server started")
+}
+
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &'static str,
+    path: String,
+    body: &'static str,
+) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let (status, _, body) = leadflow_tests::http::call(
+            addr,
+            method,
+            &path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        );
+        (status, body)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in_process() {
+    for dynamodb in [false, true] {
+        // The first request fails: the local server retries it on the (shortened) schedule.
+        let rx = Receiver::start(&[("/crm", SECRET)], |_, n| {
+            if n == 0 {
+                Answer::Status(503)
+            } else {
+                Answer::Status(200)
+            }
+        })
+        .await;
+        let json = format!(r#"[{{"url": "{}", "secret": "{SECRET}"}}]"#, rx.url("/crm"));
+        let webhooks = Arc::new(
+            Webhooks::new(
+                subscribers_from_json(&json).unwrap(),
+                RetryPolicy { base: Duration::from_millis(20), retries: 5 },
+                RetryMode::InProcess,
+            )
+            .with_timeout(Duration::from_millis(500)),
+        );
+        let hooks = webhooks.clone();
+        let addr = if dynamodb {
+            start_local(move || async move {
+                let store = fresh_dynamo_store().await;
+                let poll = Duration::from_millis(50);
+                tokio::spawn(follow_stream(endpoint(), store.table().to_owned(), hooks.clone(), poll));
+                tokio::spawn(hooks.run_retries());
+                store
+            })
+        } else {
+            start_local(move || async move {
+                let store = leadflow::store::InMemoryStore::new();
+                tokio::spawn(follow_changes(store.change_feed(), hooks.clone()));
+                tokio::spawn(hooks.run_retries());
+                store
+            })
+        };
+        let (status, body) = http(addr, "POST", "/intake/web".into(),
+            "E-Mail=j.gross%40mueller-maschinenbau.de&Vorname=J%C3%BCrgen&Position=Gesch%C3%A4ftsf%C3%BChrer&Mitarbeiter=120&Land=Deutschland&Kaufzeitraum=sofort&Budgetrolle=Entscheider&activity=demo_request").await;
+        assert_eq!(status, 202, "{body}");
+        let id =
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["lead_id"].as_str().unwrap().to_owned();
+        let got = rx
+            .wait_for(Duration::from_secs(20), |g| {
+                g.iter().filter(|r| r.answer == Answer::Status(200)).count() >= 2
+            })
+            .await;
+        let (status, _) = http(addr, "DELETE", format!("/leads/{id}"), "").await;
+        assert_eq!(status, 204);
+        rx.wait_for(Duration::from_secs(20), |g| {
+            g.iter().filter(|r| r.answer == Answer::Status(200)).count() >= 3
+        })
+        .await;
+        let accepted = rx.accepted("/crm");
+        assert_eq!(
+            types(&accepted),
+            ["lead.created", "lead.stage_changed:mql", "lead.erased"],
+            "dynamodb: {dynamodb}: {got:#?}"
+        );
+        assert!(rx.received().iter().all(|r| r.verified));
+        assert_eq!(rx.received()[0].id, accepted[0].id, "the 503'd event came again with its id");
+        assert_eq!(accepted[2].body["data"], serde_json::json!({ "lead_id": id }));
+    }
 }
