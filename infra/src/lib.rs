@@ -2,4 +2,6 @@
 //! a plain HTTP listener) and the DynamoDB Local launcher.
 
 pub mod dynamodb_local;
+pub mod local_events;
 pub mod local_server;
+pub mod stream_reader;

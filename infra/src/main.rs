@@ -13,8 +13,10 @@ use leadflow::forms::{Scheme, Source};
 use leadflow::http::{App, Auth, Sources};
 use leadflow::intake::RetryPolicy;
 use leadflow::store::{DynamoStore, InMemoryStore, LeadStore};
+use leadflow::webhooks::delivery::{RetryMode, Webhooks};
 use leadflow::wiring::secrets;
 use leadflow::{IdKey, Scorer};
+use leadflow_infra::local_events::{follow_changes, follow_stream};
 use leadflow_infra::local_server::{requalify_every, serve, Tokens};
 use tokio::net::TcpListener;
 
@@ -38,7 +40,10 @@ USAGE: leadflow-local [OPTIONS]
   --help                 this text
 
 Environment: LEADFLOW_SOURCES (JSON; default: the unsigned source `web`), LEADFLOW_SLA
-(an SLA file; default: the shipped SLA), LEADFLOW_ID_KEY (default: a development key).
+(an SLA file; default: the shipped SLA), LEADFLOW_ID_KEY (default: a development key),
+LEADFLOW_WEBHOOKS (outbound webhook subscribers, JSON; the events function runs on every
+write, from DynamoDB Local's stream or the embedded store's change feed),
+LEADFLOW_WEBHOOK_RETRY_BASE_MS (the first retry's wait; default 60000, doubling after).
 ";
 
 struct Options {
@@ -179,6 +184,23 @@ async fn main() -> ExitCode {
     };
     let auth = if opts.tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
     let every = opts.requalify_every;
+    let webhooks = match (config::webhooks(), config::webhook_retry_policy()) {
+        (Ok(subscribers), _) if subscribers.is_empty() => None,
+        (Ok(subscribers), Ok(policy)) => {
+            println!(
+                "  webhooks: {} subscriber(s), first retry after {} ms",
+                subscribers.len(),
+                policy.base.as_millis()
+            );
+            let webhooks = Arc::new(Webhooks::new(subscribers, policy, RetryMode::InProcess));
+            tokio::spawn(webhooks.clone().run_retries());
+            Some(webhooks)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("leadflow-local: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let result = if opts.dynamodb {
         let Some(table) = opts.table.clone() else {
             eprintln!("leadflow-local: --store dynamodb needs --table or LEADFLOW_TABLE");
@@ -191,11 +213,28 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
+        if let Some(webhooks) = webhooks {
+            // The stream is read from DynamoDB Local's endpoint, as the SDK reaches it.
+            match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+                Ok(endpoint) => {
+                    let poll = std::time::Duration::from_millis(250);
+                    tokio::spawn(follow_stream(endpoint, table.clone(), webhooks, poll));
+                }
+                Err(_) => {
+                    eprintln!("leadflow-local: webhooks on DynamoDB need AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local's stream)");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         app(store, auth).map(|app| (app, format!("DynamoDB table `{table}`"))).map(|(app, label)| {
             tokio::spawn(async move { run(listener, app, opts.tokens, &label, every).await })
         })
     } else {
-        app(InMemoryStore::new(), auth).map(|app| {
+        let store = InMemoryStore::new();
+        if let Some(webhooks) = webhooks {
+            tokio::spawn(follow_changes(store.change_feed(), webhooks));
+        }
+        app(store, auth).map(|app| {
             tokio::spawn(async move {
                 run(listener, app, opts.tokens, "in-memory (embedded, gone at exit)", every).await
             })

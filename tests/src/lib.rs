@@ -21,6 +21,7 @@ pub mod fault_proxy;
 pub mod secrets_manager;
 pub mod store_contract;
 mod submission;
+pub mod webhook_receiver;
 
 pub use submission::{SubmissionBuilder, T0};
 

@@ -4,3 +4,4 @@ pub mod http;
 pub mod intake;
 pub mod lambda;
 pub mod store;
+pub mod webhooks;

@@ -1,6 +1,7 @@
 //! The domain: what a lead is and how it may move. Pure: no AWS, no HTTP.
 
 pub mod clock;
+pub mod events;
 pub mod funnel;
 pub mod identity;
 pub mod lead;

@@ -35,3 +35,12 @@ pub async fn lambda_app() -> Result<App<DynamoStore>, ConfigError> {
     };
     started.await.inspect_err(|e| tracing::error!(error = %e, "cannot start"))
 }
+
+/// Cold start for a function without an app (the events function): the secrets its
+/// environment asks for, logged like [`lambda_app`] when they cannot be had.
+pub async fn load_secrets() -> Result<(), ConfigError> {
+    secrets::load(&config::aws().await)
+        .await
+        .map_err(ConfigError::from)
+        .inspect_err(|e| tracing::error!(error = %e, "cannot start"))
+}

@@ -2,6 +2,8 @@
 //! which variable is wrong.
 
 use crate::adapters::http::{Auth, Sources};
+use crate::adapters::webhooks::delivery::RetryPolicy;
+use crate::adapters::webhooks::{subscribers_from_json, Subscriber};
 use crate::domain::identity::IdKey;
 use crate::domain::sla::Sla;
 use crate::wiring::secrets::{self, SecretError, ARN_SUFFIX};
@@ -16,6 +18,13 @@ pub const SOURCES: &str = "LEADFLOW_SOURCES";
 pub const SLA: &str = "LEADFLOW_SLA";
 /// `LEADFLOW_AUTH`: `scopes` (default: handlers check JWT scopes) or `open`.
 pub const AUTH: &str = "LEADFLOW_AUTH";
+
+/// `LEADFLOW_WEBHOOKS`: outbound webhook subscribers as JSON (see README). It holds
+/// secrets: on AWS it comes from Secrets Manager (`LEADFLOW_WEBHOOKS_SECRET_ARN`).
+pub const WEBHOOKS: &str = "LEADFLOW_WEBHOOKS";
+/// `LEADFLOW_WEBHOOK_RETRY_BASE_MS`: the wait before a failed delivery's first retry
+/// (doubling after); default one minute. Tests and demos shorten it.
+pub const WEBHOOK_RETRY_BASE_MS: &str = "LEADFLOW_WEBHOOK_RETRY_BASE_MS";
 
 /// A configuration that cannot run, naming the variable.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +82,26 @@ pub fn sla() -> Result<Sla, ConfigError> {
             Sla::from_json(&text).map_err(|e| invalid(SLA, format!("{path}: {e}")))
         }
     }
+}
+
+/// The webhook subscribers; none when unset.
+pub fn webhooks() -> Result<Vec<Subscriber>, ConfigError> {
+    match var(WEBHOOKS) {
+        None => Ok(Vec::new()),
+        Some(text) => subscribers_from_json(&text).map_err(|e| invalid(WEBHOOKS, e)),
+    }
+}
+
+/// The webhook retry schedule, its first wait from [`WEBHOOK_RETRY_BASE_MS`].
+pub fn webhook_retry_policy() -> Result<RetryPolicy, ConfigError> {
+    let mut policy = RetryPolicy::default();
+    if let Some(ms) = var(WEBHOOK_RETRY_BASE_MS) {
+        let ms: u64 = ms.trim().parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+            invalid(WEBHOOK_RETRY_BASE_MS, format!("a positive number of milliseconds, not `{ms}`"))
+        })?;
+        policy.base = std::time::Duration::from_millis(ms);
+    }
+    Ok(policy)
 }
 
 pub fn auth() -> Result<Auth, ConfigError> {

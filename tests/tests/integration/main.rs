@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser_form;
 mod dynamodb_store;
+mod events;
 mod faults;
 mod funnel;
 mod handlers;
@@ -20,3 +21,4 @@ mod scoring_function;
 mod secrets;
 mod store_contract;
 mod template;
+mod webhooks;

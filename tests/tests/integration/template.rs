@@ -123,11 +123,12 @@ fn every_route_goes_to_the_function_that_serves_it_with_the_documented_scope() {
 }
 
 /// The function crates, the template's functions and `tests/run`'s build list are the
-/// route table's functions.
+/// route table's functions and the events function (the change stream's).
 #[test]
 fn every_function_of_the_route_table_is_a_crate_and_a_template_function() {
     let t = template();
-    let names: BTreeSet<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+    let names: BTreeSet<&str> =
+        Function::ALL.iter().map(|f| f.name()).chain([leadflow::lambda::events::FUNCTION]).collect();
     let crates: BTreeSet<String> = std::fs::read_dir(leadflow_tests::checkout().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -181,7 +182,12 @@ fn functions_get_secret_arns_and_may_read_exactly_those_secrets() {
                 named.insert(parameter.to_owned());
             }
         }
-        assert!(named.contains("IdKeySecretArn"), "{name}: every function keys lead ids");
+        if name != "EventsFunction" {
+            assert!(
+                named.contains("IdKeySecretArn"),
+                "{name}: every function that serves leads keys their ids"
+            );
+        }
         let mut granted = BTreeSet::new();
         for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {
@@ -199,5 +205,51 @@ fn functions_get_secret_arns_and_may_read_exactly_those_secrets() {
             }
         }
         assert_eq!(granted, named, "{name}: the secrets it may read are the ones it names");
+    }
+}
+
+/// The events function reads the table's stream as the handler needs it: new and old
+/// images, partial batch responses, a split on error, an on-failure destination; the
+/// webhook secrets come from Secrets Manager, readable by this function alone, and are
+/// never a value in the template.
+#[test]
+fn the_events_function_reads_the_stream_with_partial_batch_responses_and_its_secret_only() {
+    let t = template();
+    assert_eq!(
+        s(&t["Resources"]["LeadsTable"]["Properties"]["StreamSpecification"]["StreamViewType"]),
+        "NEW_AND_OLD_IMAGES"
+    );
+    let f = &t["Resources"]["EventsFunction"];
+    assert_eq!(s(&f["Metadata"]["BuildProperties"]["Binary"]), leadflow::lambda::events::FUNCTION);
+    let stream = &f["Properties"]["Events"]["Stream"];
+    assert_eq!(s(&stream["Type"]), "DynamoDB");
+    let p = &stream["Properties"];
+    assert_eq!(p["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+    assert_eq!(p["BisectBatchOnFunctionError"], Value::Bool(true));
+    assert_eq!(p["ParallelizationFactor"].as_u64(), Some(1), "one batch per shard at a time: per-lead order");
+    assert!(
+        p["MaximumRecordAgeInSeconds"].as_u64().is_some_and(|a| a < 86_400),
+        "before the stream trims it"
+    );
+    assert_eq!(s(&p["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
+    let tagged = |v: &Value| format!("{v:?}");
+    assert!(tagged(&f["Properties"]["Environment"]["Variables"]["LEADFLOW_WEBHOOKS_SECRET_ARN"])
+        .contains("WebhooksSecretArn"));
+    let env = &f["Properties"]["Environment"]["Variables"];
+    assert!(
+        env.get(leadflow::config::WEBHOOKS).is_none(),
+        "the subscribers' secrets are never in the environment"
+    );
+    let statements = f["Properties"]["Policies"][0]["Statement"].as_sequence().unwrap();
+    let secret_reads: Vec<&Value> = statements
+        .iter()
+        .filter(|st| tagged(&st["Action"]).contains("secretsmanager:GetSecretValue"))
+        .collect();
+    assert_eq!(secret_reads.len(), 1);
+    assert!(tagged(&secret_reads[0]["Resource"]).contains("WebhooksSecretArn"), "exactly that secret");
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if s(name) != "EventsFunction" {
+            assert!(!tagged(resource).contains("WebhooksSecretArn"), "{name:?} can read the webhook secrets");
+        }
     }
 }

@@ -161,7 +161,7 @@ impl Sources {
 
 /// serde's message without the value it quotes (`invalid type: string "…", expected a
 /// map`): the configuration holds signing secrets, and this message is logged.
-fn value_free(e: &serde_json::Error) -> String {
+pub(crate) fn value_free(e: &serde_json::Error) -> String {
     let text = e.to_string();
     for prefix in ["invalid type: ", "invalid value: ", "unknown variant "] {
         if let Some((quoted, expected)) =

@@ -1,3 +1,5 @@
-//! Lambda entry points beyond the HTTP routes: the scoring function's typed triggers.
+//! Lambda entry points beyond the HTTP routes: the scoring function's typed triggers,
+//! the events function's change-stream batches.
 
+pub mod events;
 pub mod scoring;

@@ -13,9 +13,20 @@ use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
 
+/// One write as the in-memory store's change feed reports it (what DynamoDB's stream
+/// reports with new and old images): the lead before and after, `None` for no item.
+#[derive(Debug, Clone)]
+pub struct LeadChange {
+    pub old: Option<Lead>,
+    pub new: Option<Lead>,
+    pub at: Timestamp,
+}
+
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     leads: Mutex<BTreeMap<LeadId, Lead>>,
+    /// Where every write is reported, in order (the local server's events).
+    changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LeadChange>>>,
     checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     funnel: Mutex<BTreeMap<Bucket, Tally>>,
 }
@@ -23,6 +34,20 @@ pub struct InMemoryStore {
 impl InMemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Reports every later write, in the order written (one feed: a second call replaces it).
+    pub fn change_feed(&self) -> tokio::sync::mpsc::UnboundedReceiver<LeadChange> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self.changes.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Called under the leads' lock, so changes are reported in the order they land.
+    fn report(&self, old: Option<Lead>, new: Option<Lead>) {
+        if let Some(tx) = self.changes.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = tx.send(LeadChange { old, new, at: Timestamp::now() });
+        }
     }
 
     /// How many leads are stored.
@@ -80,7 +105,8 @@ impl LeadStore for InMemoryStore {
         let pending = funnel::pending(lead);
         let mut stored = lead.clone();
         stored.funnel_mark = crate::domain::lead::FunnelMark(funnel::event_count(lead));
-        leads.insert(lead.id.clone(), stored);
+        let old = leads.insert(lead.id.clone(), stored.clone());
+        self.report(old, Some(stored));
         // Still under the leads' lock: the lead and its funnel events land together.
         let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
         for (bucket, tally) in pending {
@@ -171,6 +197,12 @@ impl LeadStore for InMemoryStore {
     }
 
     async fn delete(&self, id: &LeadId) -> Result<bool, StoreError> {
-        Ok(self.lock().remove(id).is_some())
+        let mut leads = self.lock();
+        let old = leads.remove(id);
+        let found = old.is_some();
+        if found {
+            self.report(old, None);
+        }
+        Ok(found)
     }
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as DdbKeyType,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 use super::super::table::{self, KeyDesign, KeyType};
@@ -13,7 +14,8 @@ use super::DynamoStore;
 use crate::usecases::store::StoreError;
 
 impl DynamoStore {
-    /// Creates the table with both indexes and TTL, as template.yaml declares it.
+    /// Creates the table with both indexes, TTL and its change stream (new and old
+    /// images, for the events function), as template.yaml declares it.
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let attr_type = |t: KeyType| match t {
             KeyType::S => ScalarAttributeType::S,
@@ -43,6 +45,13 @@ impl DynamoStore {
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()
+                    .map_err(internal)?,
+            )
             .set_key_schema(Some(key_schema(&table::TABLE_KEYS)?));
         for (name, t) in definitions {
             request = request.attribute_definitions(

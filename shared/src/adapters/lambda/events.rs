@@ -1,0 +1,112 @@
+//! The events function: a batch of the table's change stream (DynamoDB Streams, new and
+//! old images) as Lambda's event source mapping hands it over, into lead events for the
+//! webhook subscribers.
+//!
+//! Records are handled in stream order. The first record whose events cannot all be
+//! delivered stops the batch and is reported as the batch item failure (partial batch
+//! response): the event source mapping hands the shard over again from that record, so
+//! a lead's events stay in order and nothing after the failure is skipped. A record
+//! whose image cannot be read as a lead is logged and counted, never retried forever.
+
+pub use aws_lambda_events::dynamodb::Event as DynamodbEvent;
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+
+use crate::adapters::store::table;
+use crate::adapters::webhooks::delivery::{metric, Webhooks};
+use crate::domain::clock::Timestamp;
+use crate::domain::events::{derive, LeadEvent};
+use crate::domain::lead::Lead;
+
+/// The function's crate (`leadflow-events`), binary and template name (`EventsFunction`).
+pub const FUNCTION: &str = "events";
+
+/// What a record holds for the events function.
+#[derive(Debug)]
+pub enum Change {
+    /// Not a lead item (a funnel aggregate, a checkpoint): nothing to tell.
+    NotALead,
+    Lead(Vec<LeadEvent>),
+}
+
+fn is_lead_item(record: &EventRecord) -> bool {
+    matches!(
+        record.change.keys.get(table::SK),
+        Some(serde_dynamo::AttributeValue::S(sk)) if sk == table::LEAD_SK
+    )
+}
+
+fn image(item: &serde_dynamo::Item) -> Result<Option<Lead>, String> {
+    if item.is_empty() {
+        return Ok(None);
+    }
+    serde_dynamo::from_item(item.clone()).map(Some).map_err(|e| format!("not a lead: {e}"))
+}
+
+/// The lead events of one stream record.
+pub fn change_of(record: &EventRecord) -> Result<Change, String> {
+    if !is_lead_item(record) {
+        return Ok(Change::NotALead);
+    }
+    let old = image(&record.change.old_image)?;
+    let new = image(&record.change.new_image)?;
+    let observed = Timestamp::from_unix(record.change.approximate_creation_date_time.timestamp());
+    // An INSERT or MODIFY without its new image, or a REMOVE without the old one, means
+    // the stream is not NEW_AND_OLD_IMAGES: say so instead of inventing events.
+    match (record.event_name.as_str(), &old, &new) {
+        ("INSERT" | "MODIFY", _, None) | ("REMOVE", None, _) => {
+            return Err(format!(
+                "a {} record without the image it needs: the stream must carry NEW_AND_OLD_IMAGES",
+                record.event_name
+            ));
+        }
+        _ => {}
+    }
+    Ok(Change::Lead(derive(old.as_ref(), new.as_ref(), observed)))
+}
+
+/// What a batch came to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub records: usize,
+    pub events: usize,
+    pub delivered: usize,
+    pub unreadable: usize,
+    /// The sequence number the batch stopped at, if a delivery failed.
+    pub failed_at: Option<String>,
+}
+
+/// Handles one batch; the response names the record to start again from, if any.
+pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventResponse, BatchReport) {
+    let mut report = BatchReport::default();
+    let mut response = DynamoDbEventResponse::default();
+    for record in &batch.records {
+        report.records += 1;
+        let events = match change_of(record) {
+            Ok(Change::NotALead) => continue,
+            Ok(Change::Lead(events)) => events,
+            Err(e) => {
+                // Retrying cannot fix a broken image; holding the shard would stop every lead.
+                let key = format!("{:?}", record.change.keys.get(table::PK));
+                tracing::error!(record = %record.event_id, key = %key, error = %e, "unreadable_stream_record");
+                metric("UnreadableStreamRecords", 1);
+                report.unreadable += 1;
+                continue;
+            }
+        };
+        report.events += events.len();
+        let published = webhooks.publish(&events).await;
+        report.delivered += published.delivered;
+        if !published.undelivered.is_empty() {
+            let sequence = record.change.sequence_number.clone();
+            tracing::warn!(record = %record.event_id, sequence = ?sequence, undelivered = ?published.undelivered, "batch_stopped_at_undelivered_events");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = sequence.clone();
+            response.batch_item_failures.push(failure);
+            report.failed_at = sequence;
+            break;
+        }
+    }
+    tracing::info!(records = report.records, events = report.events, delivered = report.delivered, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
+    (response, report)
+}

@@ -1,0 +1,307 @@
+//! The events function over the table's real change stream: leads written by the
+//! handlers into DynamoDB Local (table created with NEW_AND_OLD_IMAGES), the stream read
+//! as Lambda's event source mapping reads it, the `DynamodbEvent` JSON fed to the real
+//! handler, and the webhooks checked at a local receiver that verifies every signature.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::dynamodb::Event;
+use leadflow::http::{acceptance, handover, intake, route, Auth};
+use leadflow::lambda::events::handle;
+use leadflow::webhooks::delivery::{RetryMode, RetryPolicy, Webhooks};
+use leadflow::webhooks::subscribers_from_json;
+use leadflow_infra::local_events::{follow_changes, follow_stream};
+use leadflow_infra::stream_reader::StreamReader;
+use leadflow_tests::http::{app, body_json, event, request};
+use leadflow_tests::webhook_receiver::{Answer, Receiver};
+use leadflow_tests::{endpoint, fresh_dynamo_store};
+
+const ID: &str = "7eca040473a28d575723c7f9bd59766e";
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn hooks(url: &str, include_person: bool) -> Webhooks {
+    let json = format!(r#"[{{"url": "{url}", "secret": "{SECRET}", "include_person": {include_person}}}]"#);
+    Webhooks::new(
+        subscribers_from_json(&json).unwrap(),
+        RetryPolicy { base: Duration::from_millis(10), retries: 2 },
+        RetryMode::Caller,
+    )
+    .with_timeout(Duration::from_millis(500))
+}
+
+/// The form post that makes an MQL, the qualification call, sales' acceptance, then
+/// the erasure: all through the handlers, into a fresh table with a stream.
+async fn walk_to_sal_and_erase() -> (leadflow::store::DynamoStore, Vec<String>) {
+    let store = fresh_dynamo_store().await;
+    let app = app(store.clone(), Auth::Scopes);
+    let mut statuses = Vec::new();
+    for (name, r) in [
+        ("intake", intake::handle(&app, event("intake-json.json")).await),
+        ("handover", handover::handle(&app, event("handover-qualified.json")).await),
+        ("acceptance", acceptance::handle(&app, event("acceptance-accept.json")).await),
+        (
+            "erasure",
+            route(&app, request("DELETE", &format!("/leads/{ID}"), Some(&["leads/erase"]), "", "")).await,
+        ),
+    ] {
+        assert!(r.status().is_success(), "{name}: {} {}", r.status(), body_json(&r));
+        statuses.push(format!("{name} {}", r.status().as_u16()));
+    }
+    (store, statuses)
+}
+
+/// Every batch of the stream through the handler, as the event source mapping would
+/// (a reported failure comes again from that record), until the stream is drained.
+async fn drain(reader: &mut StreamReader, hooks: &Webhooks, batch_size: usize) -> Vec<Option<String>> {
+    let mut outcomes = Vec::new();
+    for _ in 0..50 {
+        let Some(batch) = reader.next_batch(batch_size).await.expect("the stream reads") else {
+            return outcomes;
+        };
+        let event: Event = serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
+        let (response, report) = handle(hooks, &event).await;
+        let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
+        assert_eq!(failed, report.failed_at);
+        reader.commit(&batch, failed.as_deref());
+        outcomes.push(failed);
+    }
+    panic!("the stream never drained: {outcomes:?}");
+}
+
+fn types(got: &[leadflow_tests::webhook_receiver::Received]) -> Vec<String> {
+    got.iter()
+        .map(|r| {
+            let to = r.body["data"]["to"].as_str().map(|s| format!(":{s}")).unwrap_or_default();
+            format!("{}{to}", r.body["type"].as_str().unwrap_or("?"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_walk_from_a_form_post_to_sal_and_erasure_tells_exactly_these_events_in_order() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    let subscribers = hooks(&rx.url("/crm"), false);
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    let outcomes = drain(&mut reader, &subscribers, 100).await;
+    assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
+
+    let got = rx.accepted("/crm");
+    assert_eq!(
+        types(&got),
+        [
+            "lead.created",
+            "lead.stage_changed:mql",
+            "lead.stage_changed:sql",
+            "lead.stage_changed:sal",
+            "lead.erased"
+        ]
+    );
+    assert!(got.iter().all(|r| r.verified), "{got:#?}");
+    assert!(got.iter().all(|r| r.body["data"]["lead_id"] == ID));
+    let sql = &got[2].body["data"];
+    for field in ["from", "to", "trigger", "reason", "actor", "at", "score", "sla_version", "lead_version"] {
+        assert!(sql.get(field).is_some(), "stage_changed lacks `{field}`: {sql}");
+    }
+    assert_eq!(sql["trigger"], "handover");
+    assert_eq!(sql["actor"], "Inside Sales: M. Weber");
+    assert!(sql["score"]["total"].is_i64() && sql["score"]["grade"].is_string(), "{sql}");
+    // The erasure says the id and nothing else; no event carries the person by default.
+    assert_eq!(got[4].body["data"], serde_json::json!({ "lead_id": ID }));
+    let all = serde_json::to_string(&got.iter().map(|r| &r.body).collect::<Vec<_>>()).unwrap();
+    assert!(!all.contains("nordwind") && !all.contains("Anna"), "{all}");
+    // The ids are the events' own: unique, and stable on a second reading of the stream.
+    let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+    let rx2 = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    let mut again = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    drain(&mut again, &hooks(&rx2.url("/crm"), false), 100).await;
+    assert_eq!(rx2.accepted("/crm").iter().map(|r| r.id.clone()).collect::<Vec<_>>(), ids);
+}
+
+#[tokio::test]
+async fn a_subscriber_who_opted_in_gets_the_person_but_never_on_erasure() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    drain(&mut reader, &hooks(&rx.url("/crm"), true), 100).await;
+    let got = rx.accepted("/crm");
+    assert_eq!(got[0].body["data"]["person"]["email"], "ceo@nordwind-logistik.de");
+    assert_eq!(got.last().unwrap().body["data"], serde_json::json!({ "lead_id": ID }));
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_midway_comes_again_from_the_failure_and_nothing_is_lost_or_reordered() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    // The receiver fails the third request (a 503) and does not answer the fourth.
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, n| match n {
+        2 => Answer::Status(503),
+        3 => Answer::Hang,
+        _ => Answer::Status(200),
+    })
+    .await;
+    let subscribers = hooks(&rx.url("/crm"), false);
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    let outcomes = drain(&mut reader, &subscribers, 100).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_some()).count(),
+        2,
+        "two partial batch responses: {outcomes:?}"
+    );
+    assert_eq!(outcomes.last(), Some(&None));
+    let got = rx.accepted("/crm");
+    assert_eq!(
+        types(&got),
+        [
+            "lead.created",
+            "lead.stage_changed:mql",
+            "lead.stage_changed:sql",
+            "lead.stage_changed:sal",
+            "lead.erased"
+        ],
+        "every event once, in order: {:#?}",
+        rx.received()
+    );
+    let all = rx.received();
+    let sql_id = &got[2].id;
+    assert_eq!(all.iter().filter(|r| &r.id == sql_id).count(), 3, "503, no answer, 200: the same webhook-id");
+    assert_eq!(
+        all.iter().filter(|r| r.id == got[0].id).count(),
+        1,
+        "records before the failure are not redelivered"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    let batch = reader.next_batch(100).await.unwrap().unwrap();
+    let mut json = batch.event.clone();
+    // Break the first lead record's new image: a stage Leadflow does not have.
+    let record = json["Records"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["dynamodb"]["Keys"]["SK"]["S"] == "LEAD")
+        .unwrap();
+    record["dynamodb"]["NewImage"]["stage"] = serde_json::json!({ "S": "bogus" });
+    let event: Event = serde_json::from_value(json).unwrap();
+    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &event).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(report.unreadable, 1);
+    let got = rx.accepted("/crm");
+    assert!(!got.is_empty() && got.iter().all(|r| r.body["type"] != "lead.created"), "{:?}", types(&got));
+}
+
+/// Starts the local server's HTTP side and its events on a runtime of their own (as the
+/// binary does); `make` builds the store and starts the events follower.
+fn start_local<S, F, Fut>(make: F) -> std::net::SocketAddr
+where
+    S: leadflow::store::LeadStore + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = S>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let store = make().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let tokens = Arc::new(leadflow_infra::local_server::Tokens::default());
+            leadflow_infra::local_server::serve(listener, Arc::new(app(store, Auth::Open)), tokens).await;
+        });
+    });
+    rx.recv().expect("the server started")
+}
+
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &'static str,
+    path: String,
+    body: &'static str,
+) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let (status, _, body) = leadflow_tests::http::call(
+            addr,
+            method,
+            &path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        );
+        (status, body)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in_process() {
+    for dynamodb in [false, true] {
+        // The first request fails: the local server retries it on the (shortened) schedule.
+        let rx = Receiver::start(&[("/crm", SECRET)], |_, n| {
+            if n == 0 {
+                Answer::Status(503)
+            } else {
+                Answer::Status(200)
+            }
+        })
+        .await;
+        let json = format!(r#"[{{"url": "{}", "secret": "{SECRET}"}}]"#, rx.url("/crm"));
+        let webhooks = Arc::new(
+            Webhooks::new(
+                subscribers_from_json(&json).unwrap(),
+                RetryPolicy { base: Duration::from_millis(20), retries: 5 },
+                RetryMode::InProcess,
+            )
+            .with_timeout(Duration::from_millis(500)),
+        );
+        let hooks = webhooks.clone();
+        let addr = if dynamodb {
+            start_local(move || async move {
+                let store = fresh_dynamo_store().await;
+                let poll = Duration::from_millis(50);
+                tokio::spawn(follow_stream(endpoint(), store.table().to_owned(), hooks.clone(), poll));
+                tokio::spawn(hooks.run_retries());
+                store
+            })
+        } else {
+            start_local(move || async move {
+                let store = leadflow::store::InMemoryStore::new();
+                tokio::spawn(follow_changes(store.change_feed(), hooks.clone()));
+                tokio::spawn(hooks.run_retries());
+                store
+            })
+        };
+        let (status, body) = http(addr, "POST", "/intake/web".into(),
+            "E-Mail=j.gross%40mueller-maschinenbau.de&Vorname=J%C3%BCrgen&Position=Gesch%C3%A4ftsf%C3%BChrer&Mitarbeiter=120&Land=Deutschland&Kaufzeitraum=sofort&Budgetrolle=Entscheider&activity=demo_request").await;
+        assert_eq!(status, 202, "{body}");
+        let id =
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["lead_id"].as_str().unwrap().to_owned();
+        let got = rx
+            .wait_for(Duration::from_secs(20), |g| {
+                g.iter().filter(|r| r.answer == Answer::Status(200)).count() >= 2
+            })
+            .await;
+        let (status, _) = http(addr, "DELETE", format!("/leads/{id}"), "").await;
+        assert_eq!(status, 204);
+        rx.wait_for(Duration::from_secs(20), |g| {
+            g.iter().filter(|r| r.answer == Answer::Status(200)).count() >= 3
+        })
+        .await;
+        let accepted = rx.accepted("/crm");
+        assert_eq!(
+            types(&accepted),
+            ["lead.created", "lead.stage_changed:mql", "lead.erased"],
+            "dynamodb: {dynamodb}: {got:#?}"
+        );
+        assert!(rx.received().iter().all(|r| r.verified));
+        assert_eq!(rx.received()[0].id, accepted[0].id, "the 503'd event came again with its id");
+        assert_eq!(accepted[2].body["data"], serde_json::json!({ "lead_id": id }));
+    }
+}
