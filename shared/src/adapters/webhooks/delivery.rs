@@ -170,7 +170,7 @@ impl Webhooks {
                     tracing::error!(error = %e, "webhooks: no system certificates; https endpoints will fail");
                     hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
                         rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                            rustls::crypto::aws_lc_rs::default_provider(),
+                            rustls::crypto::ring::default_provider(),
                         ))
                         .with_safe_default_protocol_versions()
                         .expect("default protocol versions")
