@@ -155,7 +155,8 @@ fn main() {
                     let begun = Instant::now();
                     let (kind, (status, _, attempts)) = if pick < 7 {
                         let post = next_post.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let email = format!("person{}@kunde{}.de", post % PEOPLE, post % 7);
+                        let person = post % PEOPLE;
+                        let email = format!("person{person}@kunde{}.de", person % 7);
                         let key = format!("load-{post}");
                         let headers = [("content-type", "application/json"), ("idempotency-key", key.as_str())];
                         let answer = send(addr, "POST", "/intake/web", &headers, &buyer(&email, "webinar"));
