@@ -147,6 +147,10 @@ pub async fn run_due_until<S: LeadStore>(
             }
         }
     }
+    if !report.complete {
+        // Counted by a metric filter: runs that keep ending here mean a growing backlog.
+        tracing::warn!(read = report.read, "requalify_incomplete");
+    }
     tracing::info!(
         complete = report.complete,
         read = report.read,

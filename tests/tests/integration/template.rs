@@ -253,3 +253,36 @@ fn the_events_function_reads_the_stream_with_partial_batch_responses_and_its_sec
         }
     }
 }
+
+/// Every metric filter counts a log line the code writes: a renamed message would leave
+/// its alarm silent for good.
+#[test]
+fn every_metric_filter_counts_a_log_message_the_code_writes() {
+    fn sources(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut code = String::new();
+    sources(&leadflow_tests::checkout().join("shared/src"), &mut code);
+    let t = template();
+    let mut seen = 0;
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Logs::MetricFilter") {
+            continue;
+        }
+        let pattern = s(&resource["Properties"]["FilterPattern"]);
+        let Some(message) = pattern.split("$.fields.message = \"").nth(1).and_then(|m| m.split('"').next())
+        else {
+            continue;
+        };
+        assert!(code.contains(&format!("\"{message}\"")), "{name:?}: no log line `{message}` in shared/src");
+        seen += 1;
+    }
+    assert!(seen >= 3, "the template counts log lines ({seen} filters found)");
+}
