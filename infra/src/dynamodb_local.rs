@@ -147,6 +147,20 @@ impl Drop for DynamoDbLocal {
     }
 }
 
+/// The child gets SIGKILL when the thread that started it ends, so a test process that
+/// exits (or crashes) never leaves an emulator running.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// A port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
@@ -163,16 +177,7 @@ fn spawn(dir: &Path, port: u16) -> Result<Child, LaunchError> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: prctl is async-signal-safe; the emulator dies with the thread that
-    // started it, so a test process that exits (or crashes) never leaves it running.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    die_with_parent(&mut cmd);
     cmd.spawn().map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => LaunchError::Missing {
             tool: "java",

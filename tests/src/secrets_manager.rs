@@ -1,9 +1,7 @@
 //! A local Secrets Manager: moto's server mode (`moto_server`, from PyPI), one per test
 //! process on 127.0.0.1, started on first use and killed with the process.
 
-use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -53,15 +51,7 @@ fn start() -> Result<(String, std::process::Child), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: prctl is async-signal-safe; moto dies with the thread that started it.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    leadflow_infra::dynamodb_local::die_with_parent(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         format!(
             "this test needs moto's server mode as a local Secrets Manager ({e}): \
