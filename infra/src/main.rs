@@ -97,8 +97,7 @@ fn options() -> Result<Option<Options>, String> {
 fn app<S>(store: S, auth: Auth) -> Result<App<S>, String> {
     // Values only: silently falling back to the development key next to a secret's ARN
     // would give every lead another id.
-    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    if let Some(r) = secrets::requests(env).map_err(|e| e.to_string())?.first() {
+    if let Some(r) = secrets::requested_by_env().map_err(|e| e.to_string())?.first() {
         return Err(format!(
             "the local server reads values, not secrets: set `{}` instead of `{}{}`",
             r.var,

@@ -81,6 +81,12 @@ pub fn requests(env: impl IntoIterator<Item = (String, String)>) -> Result<Vec<R
     Ok(requests)
 }
 
+/// [`requests`] from the process environment. A variable that is not UTF-8 is none of
+/// ours (and `std::env::vars()` would panic on it).
+pub fn requested_by_env() -> Result<Vec<Request>, SecretError> {
+    requests(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+}
+
 /// Reads every requested secret (at once, one `GetSecretValue` each).
 pub async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
@@ -119,9 +125,7 @@ pub async fn load(aws: &aws_config::SdkConfig) -> Result<(), SecretError> {
     if LOADED.get().is_some() {
         return Ok(());
     }
-    // A variable that is not UTF-8 is none of ours (and `vars()` would panic on it).
-    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    let requests = requests(env)?;
+    let requests = requested_by_env()?;
     let secrets = if requests.is_empty() {
         Secrets::default()
     } else {

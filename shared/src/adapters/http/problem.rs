@@ -184,6 +184,11 @@ impl Problem {
         } else {
             "the lead store did not answer in time; try again shortly"
         };
+        Self::unavailable(detail)
+    }
+
+    /// 503: the store is throttled, down or too slow; worth retrying in two seconds.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut p = Problem::of(ProblemKind::Unavailable, detail);
         p.retry_after = Some(2);
         p
@@ -233,9 +238,7 @@ impl From<StoreError> for Problem {
             ),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "store unavailable");
-                let mut p = Problem::of(ProblemKind::Unavailable, "try again shortly");
-                p.retry_after = Some(2);
-                p
+                Problem::unavailable("try again shortly")
             }
             StoreError::BadCursor => {
                 Problem::of(ProblemKind::BadCursor, "the cursor is not one this listing handed out")
