@@ -1,6 +1,7 @@
 //! The events function in the local server: the same handler and webhooks as the Lambda,
-//! fed from DynamoDB Local's stream (read as the event source mapping reads it) or from
-//! the in-memory store's change feed. Retries wait in this process on the schedule
+//! fed from DynamoDB Local's stream (read as the event source mapping reads it; the funnel
+//! is counted from it too) or from the in-memory store's change feed (that store counts
+//! its funnel as it writes). Retries wait in this process on the schedule
 //! (`LEADFLOW_WEBHOOK_RETRY_BASE_MS`).
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use leadflow::domain::events::derive;
 use leadflow::lambda::events::{handle, DynamodbEvent};
 use leadflow::store::memory::LeadChange;
+use leadflow::store::DynamoStore;
 use leadflow::webhooks::delivery::Webhooks;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -18,8 +20,15 @@ use crate::stream_reader::StreamReader;
 pub const BATCH_SIZE: usize = 100;
 
 /// Reads `table`'s stream on DynamoDB Local every `poll` and hands each batch to the
-/// events handler; a record the handler reports as failed comes again.
-pub async fn follow_stream(endpoint: String, table: String, webhooks: Arc<Webhooks>, poll: Duration) {
+/// events handler, which counts the funnel into `store`; a record the handler reports as
+/// failed comes again.
+pub async fn follow_stream(
+    endpoint: String,
+    table: String,
+    store: DynamoStore,
+    webhooks: Arc<Webhooks>,
+    poll: Duration,
+) {
     let mut reader = loop {
         match StreamReader::open(&endpoint, &table).await {
             Ok(reader) => break reader,
@@ -43,7 +52,7 @@ pub async fn follow_stream(endpoint: String, table: String, webhooks: Arc<Webhoo
             }
         };
         let failed = match serde_json::from_value::<DynamodbEvent>(batch.event.clone()) {
-            Ok(event) => handle(&webhooks, &event)
+            Ok(event) => handle(&webhooks, &store, &event)
                 .await
                 .0
                 .batch_item_failures

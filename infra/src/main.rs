@@ -42,7 +42,8 @@ USAGE: leadflow-local [OPTIONS]
 Environment: LEADFLOW_SOURCES (JSON; default: the unsigned source `web`), LEADFLOW_SLA
 (an SLA file; default: the shipped SLA), LEADFLOW_ID_KEY (default: a development key),
 LEADFLOW_WEBHOOKS (outbound webhook subscribers, JSON; the events function runs on every
-write, from DynamoDB Local's stream or the embedded store's change feed),
+write, from DynamoDB Local's stream, where it also counts the funnel, or the embedded
+store's change feed),
 LEADFLOW_WEBHOOK_RETRY_BASE_MS (the first retry's wait; default 60000, doubling after).
 ";
 
@@ -212,18 +213,23 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        if let Some(webhooks) = webhooks {
-            // The stream is read from DynamoDB Local's endpoint, as the SDK reaches it.
-            match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-                Ok(endpoint) => {
-                    let poll = std::time::Duration::from_millis(250);
-                    tokio::spawn(follow_stream(endpoint, table.clone(), webhooks, poll));
-                }
-                Err(_) => {
-                    eprintln!("leadflow-local: webhooks on DynamoDB need AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local's stream)");
-                    return ExitCode::from(2);
-                }
+        // The stream is read from DynamoDB Local's endpoint, as the SDK reaches it: the
+        // funnel is counted from it, and the webhooks (if any) told.
+        match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+            Ok(endpoint) => {
+                let poll = std::time::Duration::from_millis(250);
+                let webhooks = webhooks.unwrap_or_else(|| {
+                    Arc::new(Webhooks::new(Vec::new(), Default::default(), RetryMode::InProcess))
+                });
+                tokio::spawn(follow_stream(endpoint, table.clone(), store.clone(), webhooks, poll));
             }
+            Err(_) if webhooks.is_some() => {
+                eprintln!("leadflow-local: webhooks on DynamoDB need AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local's stream)");
+                return ExitCode::from(2);
+            }
+            Err(_) => println!(
+                "  funnel: counted by the deployed events function from the table's stream (this server reads only DynamoDB Local's)"
+            ),
         }
         app(store, auth).map(|app| (app, format!("DynamoDB table `{table}`"))).map(|(app, label)| {
             tokio::spawn(async move { run(listener, app, opts.tokens, &label, every).await })

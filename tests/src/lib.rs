@@ -67,6 +67,43 @@ pub fn unique_table() -> String {
     format!("leads-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
+/// What the deployed events function does for the funnel, done now: a store counts its
+/// writes into the funnel once this returns.
+pub trait CountFunnel {
+    fn count_funnel(&self) -> impl std::future::Future<Output = ()>;
+}
+
+impl CountFunnel for leadflow::store::InMemoryStore {
+    /// The embedded store counts as it writes.
+    async fn count_funnel(&self) {}
+}
+
+impl CountFunnel for DynamoStore {
+    /// Every record of the table's stream so far through the events handler (no webhook
+    /// subscribers), from the stream's start: counting is idempotent, so records read
+    /// again add nothing.
+    async fn count_funnel(&self) {
+        use leadflow::webhooks::delivery::{RetryMode, Webhooks};
+        let none = Webhooks::new(Vec::new(), Default::default(), RetryMode::Caller);
+        let mut reader = leadflow_infra::stream_reader::StreamReader::open(&endpoint(), self.table())
+            .await
+            .unwrap_or_else(|e| panic!("the table's stream: {e}"));
+        for _ in 0..1_000 {
+            let Some(batch) =
+                reader.next_batch(100).await.unwrap_or_else(|e| panic!("reading the stream: {e}"))
+            else {
+                return;
+            };
+            let event: leadflow::lambda::events::DynamodbEvent =
+                serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
+            let (response, report) = leadflow::lambda::events::handle(&none, self, &event).await;
+            assert!(response.batch_item_failures.is_empty(), "the funnel could not be counted: {report:?}");
+            reader.commit(&batch, None);
+        }
+        panic!("the stream never drained");
+    }
+}
+
 /// A DynamoDB store on a fresh table of the shared emulator.
 pub async fn fresh_dynamo_store() -> DynamoStore {
     fresh_dynamo_store_counted(None).await

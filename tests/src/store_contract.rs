@@ -213,7 +213,10 @@ pub async fn the_same_delivery_counts_once<S: LeadStore + 'static>(store: S) {
     assert_eq!(store.get(&lead.id).await.unwrap().unwrap().activity_count, 4);
 }
 
-pub async fn the_funnel_counts_each_move_once_with_its_write<S: LeadStore>(store: S) {
+pub async fn the_funnel_counts_each_write_once<S>(store: S)
+where
+    S: LeadStore + leadflow::store::FunnelCounter + crate::CountFunnel,
+{
     use leadflow::funnel::{Day, Report};
     use leadflow::Trigger;
     let hour = 3600;
@@ -243,6 +246,11 @@ pub async fn the_funnel_counts_each_move_once_with_its_write<S: LeadStore>(store
     other.move_to(Stage::Disqualified, Trigger::Scoring, "scoring", "press", None, NOW).unwrap();
     store.put(&other).await.unwrap();
 
+    // The events function counts the writes (the embedded store as it writes); counting
+    // them again (every record redelivered) adds nothing.
+    store.count_funnel().await;
+    store.count_funnel().await;
+
     let (first, last) = (Day::of(NOW), Day::of(call));
     assert_eq!((first.to_string(), last.to_string()), ("2026-05-28".into(), "2026-06-01".into()));
     let report = Report::build(first, last, None, &store.funnel(first, last).await.unwrap());
@@ -260,8 +268,37 @@ pub async fn the_funnel_counts_each_move_once_with_its_write<S: LeadStore>(store
     assert_eq!(june.len(), 1);
     assert_eq!(june[0].1.entered.get(&Stage::Sql), Some(&1));
     assert!(store.delete(&lead.id).await.unwrap());
+    store.count_funnel().await;
     let after = Report::build(first, last, None, &store.funnel(first, last).await.unwrap());
     assert_eq!(after, report);
+}
+
+/// The count's own guard: a write is counted once, however often and late it comes
+/// again; a later life of the same lead (created again after an erasure) counts anew.
+pub async fn a_fold_counts_once_per_write_and_life<S: LeadStore + leadflow::store::FunnelCounter>(store: S) {
+    use leadflow::funnel::{between, Day};
+    use leadflow::store::Counted;
+    use leadflow::Trigger;
+    let id = id_key().lead_id("fold@firma.de");
+    let created = Lead::new(id.clone(), "web", Profile::default(), NOW);
+    let mut moved = created.clone();
+    moved.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, NOW).unwrap();
+    let first = between(None, &created);
+    let second = between(Some(&created), &moved);
+    assert_eq!(store.count(&id, &first).await, Ok(Counted::Added));
+    assert_eq!(store.count(&id, &first).await, Ok(Counted::Already), "the same write again");
+    assert_eq!(store.count(&id, &second).await, Ok(Counted::Added));
+    assert_eq!(store.count(&id, &first).await, Ok(Counted::Already), "an earlier write, late");
+    assert_eq!(store.count(&id, &second).await, Ok(Counted::Already));
+    let reborn = Lead::new(id.clone(), "web", Profile::default(), NOW.plus_seconds(60));
+    assert_eq!(store.count(&id, &between(Some(&moved), &reborn)).await, Ok(Counted::Added), "a new life");
+    assert_eq!(store.count(&id, &second).await, Ok(Counted::Already), "the erased life, late");
+    let day = Day::of(NOW);
+    let tallies = store.funnel(day, day).await.unwrap();
+    assert_eq!(tallies.len(), 1);
+    assert_eq!(tallies[0].1.entered.get(&Stage::Unqualified), Some(&2), "{tallies:?}");
+    assert_eq!(tallies[0].1.entered.get(&Stage::Mql), Some(&1), "{tallies:?}");
+    assert_eq!(store.count(&id, &between(Some(&moved), &moved)).await, Ok(Counted::Already), "nothing new");
 }
 
 #[macro_export]
@@ -295,8 +332,12 @@ macro_rules! store_contract {
                 $crate::store_contract::concurrent_submissions_make_one_lead($make).await
             }
             #[tokio::test]
-            async fn the_funnel_counts_each_move_once_with_its_write() {
-                $crate::store_contract::the_funnel_counts_each_move_once_with_its_write($make).await
+            async fn the_funnel_counts_each_write_once() {
+                $crate::store_contract::the_funnel_counts_each_write_once($make).await
+            }
+            #[tokio::test]
+            async fn a_fold_counts_once_per_write_and_life() {
+                $crate::store_contract::a_fold_counts_once_per_write_and_life($make).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn the_same_delivery_counts_once() {

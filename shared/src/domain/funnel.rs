@@ -3,9 +3,10 @@
 //! that carries new funnel events adds them to one small aggregate per day and source.
 //!
 //! A lead's funnel events are its creation (it entered `unqualified`) and each entry of
-//! its history. The lead remembers how many of them are counted (`funnel_mark`), and the
-//! store counts the rest in the same atomic write that stores the lead, so a retried or
-//! lost write never counts twice or not at all.
+//! its history. A write's new events are those of the lead after it that the lead before
+//! it did not have ([`between`]): the table's change stream hands both images to the
+//! events function, which counts them off the request path, at most once per write
+//! ([`Fold`] is what makes a redelivered record count nothing).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -182,11 +183,43 @@ pub fn event_count(lead: &Lead) -> u32 {
     1 + lead.history_folded + lead.history.len() as u32
 }
 
-/// The lead's funnel events not counted yet (after `lead.funnel_mark`), by bucket.
-pub fn pending(lead: &Lead) -> Vec<(Bucket, Tally)> {
+/// One write's share of the funnel: the new events of the lead `new` that the stored lead
+/// before the write (`old`) did not have. A lead created again after its erasure (another
+/// creation instant) starts a new life and counts from its creation.
+pub fn between(old: Option<&Lead>, new: &Lead) -> Fold {
+    let counted = match old {
+        Some(old) if old.created_at == new.created_at => event_count(old),
+        _ => 0,
+    };
+    Fold {
+        life: new.created_at,
+        through: event_count(new),
+        tallies: if counted < event_count(new) { pending(counted, new) } else { Vec::new() },
+    }
+}
+
+/// What one write adds to the funnel, and how to recognise it when it is seen again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// The lead's creation instant: which life of the lead (ids come back after erasure).
+    pub life: Timestamp,
+    /// How many funnel events the lead has after the write: a fold of the same life
+    /// through as many or fewer events was counted already.
+    pub through: u32,
+    pub tallies: Vec<(Bucket, Tally)>,
+}
+
+impl Fold {
+    pub fn is_empty(&self) -> bool {
+        self.tallies.is_empty()
+    }
+}
+
+/// The lead's funnel events after the first `counted`, by bucket.
+pub fn pending(counted: u32, lead: &Lead) -> Vec<(Bucket, Tally)> {
     let mut out: BTreeMap<Bucket, Tally> = BTreeMap::new();
     let bucket = |at: Timestamp| Bucket { day: Day::of(at), source: lead.source.clone() };
-    let mark = lead.funnel_mark.0 as usize;
+    let mark = counted as usize;
     if mark == 0 {
         *out.entry(bucket(lead.created_at)).or_default().entered.entry(Stage::Unqualified).or_default() += 1;
     }
@@ -376,18 +409,18 @@ mod tests {
         let mut l = lead();
         let at = |h: i64| Timestamp::from_unix(T + h * 3600);
         l.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, at(1)).unwrap();
-        let first = pending(&l);
+        let first = pending(0, &l);
         assert_eq!(first.len(), 1);
         let tally = &first[0].1;
         assert_eq!(tally.entered[&Stage::Unqualified], 1);
         assert_eq!(tally.entered[&Stage::Mql], 1);
         assert_eq!(tally.velocity[&Stage::Mql], BTreeMap::from([(duration_bucket(3600), 1)]));
-        l.funnel_mark = crate::domain::lead::FunnelMark(event_count(&l));
-        assert!(pending(&l).is_empty(), "counted events are not counted again");
+        let counted = event_count(&l);
+        assert!(pending(counted, &l).is_empty(), "counted events are not counted again");
 
         l.move_to(Stage::Sql, Trigger::Handover, "anna", "qualified", None, at(50)).unwrap();
         l.move_to(Stage::Nurture, Trigger::SlaTimer, "sla_timer", "sla_expired", None, at(300)).unwrap();
-        let rest = pending(&l);
+        let rest = pending(counted, &l);
         assert_eq!(rest.len(), 2, "two days: {rest:?}");
         let all = rest.iter().fold(Tally::default(), |mut a, (_, t)| {
             a.add(t);
@@ -404,6 +437,7 @@ mod tests {
         let at = |m: i64| Timestamp::from_unix(T + m * 60);
         // 400 flips on one day, written (and counted) after each, as intake does.
         let mut total = Tally::default();
+        let mut counted = 0;
         for i in 0..400 {
             let (to, reason) =
                 if i % 2 == 0 { (Stage::Mql, "mql_rule_met") } else { (Stage::Disqualified, "applicant") };
@@ -419,10 +453,10 @@ mod tests {
                 .unwrap();
             }
             l.move_to(to, Trigger::Scoring, "scoring", reason, None, at(i)).unwrap();
-            for (_, t) in pending(&l) {
+            for (_, t) in pending(counted, &l) {
                 total.add(&t);
             }
-            l.funnel_mark = crate::domain::lead::FunnelMark(event_count(&l));
+            counted = event_count(&l);
         }
         assert_eq!(l.history.len(), crate::domain::lead::MAX_HISTORY);
         // 1 + 200 flips out + 199 flips back in two moves each.
@@ -443,9 +477,35 @@ mod tests {
         )
         .unwrap();
         l.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, next_day).unwrap();
-        let next: Vec<_> = pending(&l);
+        let next: Vec<_> = pending(counted, &l);
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].1.entered[&Stage::Mql], 1);
+    }
+
+    #[test]
+    fn a_write_adds_what_its_new_image_has_beyond_its_old_one() {
+        let created = lead();
+        let first = between(None, &created);
+        assert_eq!((first.life, first.through), (created.created_at, 1));
+        assert_eq!(first.tallies[0].1.entered[&Stage::Unqualified], 1);
+
+        let mut moved = created.clone();
+        moved
+            .move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, moved.created_at)
+            .unwrap();
+        let second = between(Some(&created), &moved);
+        assert_eq!(second.through, 2);
+        assert_eq!(second.tallies.len(), 1);
+        assert_eq!(second.tallies[0].1.entered.get(&Stage::Unqualified), None, "the creation was counted");
+        assert_eq!(second.tallies[0].1.entered[&Stage::Mql], 1);
+
+        assert!(between(Some(&moved), &moved).is_empty(), "a write without a move adds nothing");
+
+        // The same person after an erasure: another life, counted from its creation.
+        let later = Lead::new(created.id.clone(), "web", Profile::default(), Timestamp::from_unix(T + 60));
+        let reborn = between(Some(&moved), &later);
+        assert_eq!((reborn.life, reborn.through), (later.created_at, 1));
+        assert_eq!(reborn.tallies[0].1.entered[&Stage::Unqualified], 1);
     }
 
     #[test]

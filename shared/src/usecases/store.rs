@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{Bucket, Day, Tally};
+use crate::domain::funnel::{Bucket, Day, Fold, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
@@ -69,8 +69,8 @@ pub trait LeadStore: Send + Sync {
 
     /// Writes `lead` if the stored version is still `lead.version - 1` (a new lead has
     /// version 1 and must not exist yet). A lost race is [`StoreError::Conflict`].
-    /// The lead's funnel events not yet counted ([`crate::domain::funnel::pending`]) are added
-    /// to the funnel in the same atomic write, and the stored lead marks them counted.
+    /// One plain conditional write: the funnel counts the write later, from the change
+    /// stream ([`FunnelCounter`]), off the request path.
     fn put(&self, lead: &Lead) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Leads in a queued stage, best score first, `limit` (1..=MAX_PAGE) at a time.
@@ -117,4 +117,21 @@ pub trait LeadStore: Send + Sync {
 
     /// Removes the lead; `false` if there was none.
     fn delete(&self, id: &LeadId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What counting a write's funnel events came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Added,
+    /// This write (or a later one of the same lead) was counted before: a redelivered
+    /// stream record adds nothing.
+    Already,
+}
+
+/// Counts writes into the funnel's aggregates, each at most once: the capability the
+/// events function needs besides the webhooks.
+pub trait FunnelCounter: Send + Sync {
+    /// Adds `fold`'s tallies unless the lead's counting already reached `fold.through`
+    /// events of the same life, or a later life (or erasure) of the lead.
+    fn count(&self, lead: &LeadId, fold: &Fold) -> impl Future<Output = Result<Counted, StoreError>> + Send;
 }

@@ -37,10 +37,13 @@ pub async fn lambda_app() -> Result<App<DynamoStore>, ConfigError> {
 }
 
 /// Cold start for a function without an app (the events function): the secrets its
-/// environment asks for, logged like [`lambda_app`] when they cannot be had.
-pub async fn load_secrets() -> Result<(), ConfigError> {
-    secrets::load(&config::aws().await)
-        .await
-        .map_err(ConfigError::from)
-        .inspect_err(|e| tracing::error!(error = %e, "cannot start"))
+/// environment asks for and the table's store, logged like [`lambda_app`] when they
+/// cannot be had.
+pub async fn lambda_store() -> Result<DynamoStore, ConfigError> {
+    let started = async {
+        let aws = config::aws().await;
+        secrets::load(&aws).await?;
+        Ok(DynamoStore::new(config::dynamodb_client_from(&aws), config::required(config::TABLE)?))
+    };
+    started.await.inspect_err(|e: &ConfigError| tracing::error!(error = %e, "cannot start"))
 }

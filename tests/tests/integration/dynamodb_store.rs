@@ -53,10 +53,9 @@ async fn a_submission_costs_one_read_and_one_write() {
         assert_eq!(applied.created, i == 0);
         let counts = counter.counts();
         assert_eq!(counts.get("GetItem"), Some(&1), "{counts:?}");
-        // A new lead enters the funnel: its write is one transaction with the day's
-        // funnel aggregate. A returning person who moves no stage is a plain put.
-        let write = if i == 0 { "TransactWriteItems" } else { "PutItem" };
-        assert_eq!(counts.get(write), Some(&1), "{counts:?}");
+        // New lead or not: one plain conditional put (the funnel is counted from the
+        // stream, off the request path).
+        assert_eq!(counts.get("PutItem"), Some(&1), "{counts:?}");
         assert_eq!(counter.total(), 2, "{counts:?}");
     }
     // A redelivery reads and writes nothing else.
@@ -72,6 +71,30 @@ async fn a_submission_costs_one_read_and_one_write() {
     .unwrap();
     assert!(again.duplicate);
     assert_eq!(counter.counts().into_iter().collect::<Vec<_>>(), vec![("GetItem".to_string(), 1)]);
+}
+
+/// The sales commands too: one read, one plain conditional write, new stage or not.
+#[tokio::test]
+async fn a_handover_and_an_acceptance_cost_one_read_and_one_write_each() {
+    use leadflow::http::{acceptance, handover, intake, Auth};
+    use leadflow_tests::http::{app, event};
+    let counter = RequestCounter::default();
+    let store = fresh_dynamo_store_counted(Some(counter.clone())).await;
+    let app = app(store, Auth::Scopes);
+    assert_eq!(intake::handle(&app, event("intake-json.json")).await.status(), 202);
+    counter.reset();
+    for name in ["handover", "acceptance"] {
+        let r = match name {
+            "handover" => handover::handle(&app, event("handover-qualified.json")).await,
+            _ => acceptance::handle(&app, event("acceptance-accept.json")).await,
+        };
+        assert_eq!(r.status(), 200, "{name}");
+        let counts = counter.counts();
+        assert_eq!(counts.get("GetItem"), Some(&1), "{name}: {counts:?}");
+        assert_eq!(counts.get("PutItem"), Some(&1), "{name}: {counts:?}");
+        assert_eq!(counter.total(), 2, "{name}: {counts:?}");
+        counter.reset();
+    }
 }
 
 #[tokio::test]

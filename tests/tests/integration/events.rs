@@ -9,8 +9,10 @@ use std::time::Duration;
 use aws_lambda_events::dynamodb::Event;
 use leadflow::http::{acceptance, handover, intake, route, Auth};
 use leadflow::lambda::events::handle;
+use leadflow::store::{DynamoStore, LeadStore};
 use leadflow::webhooks::delivery::{RetryMode, RetryPolicy, Webhooks};
 use leadflow::webhooks::subscribers_from_json;
+use leadflow::Stage;
 use leadflow_infra::local_events::{follow_changes, follow_stream};
 use leadflow_infra::stream_reader::StreamReader;
 use leadflow_tests::http::{app, body_json, event, request};
@@ -53,14 +55,19 @@ async fn walk_to_sal_and_erase() -> (leadflow::store::DynamoStore, Vec<String>) 
 
 /// Every batch of the stream through the handler, as the event source mapping would
 /// (a reported failure comes again from that record), until the stream is drained.
-async fn drain(reader: &mut StreamReader, hooks: &Webhooks, batch_size: usize) -> Vec<Option<String>> {
+async fn drain(
+    reader: &mut StreamReader,
+    store: &DynamoStore,
+    hooks: &Webhooks,
+    batch_size: usize,
+) -> Vec<Option<String>> {
     let mut outcomes = Vec::new();
     for _ in 0..50 {
         let Some(batch) = reader.next_batch(batch_size).await.expect("the stream reads") else {
             return outcomes;
         };
         let event: Event = serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
-        let (response, report) = handle(hooks, &event).await;
+        let (response, report) = handle(hooks, store, &event).await;
         let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
         assert_eq!(failed, report.failed_at);
         reader.commit(&batch, failed.as_deref());
@@ -84,7 +91,7 @@ async fn the_walk_from_a_form_post_to_sal_and_erasure_tells_exactly_these_events
     let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
     let subscribers = hooks(&rx.url("/crm"), false);
     let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
-    let outcomes = drain(&mut reader, &subscribers, 100).await;
+    let outcomes = drain(&mut reader, &store, &subscribers, 100).await;
     assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
 
     let got = rx.accepted("/crm");
@@ -118,7 +125,7 @@ async fn the_walk_from_a_form_post_to_sal_and_erasure_tells_exactly_these_events
     assert_eq!(unique.len(), 5);
     let rx2 = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
     let mut again = StreamReader::open(&endpoint(), store.table()).await.unwrap();
-    drain(&mut again, &hooks(&rx2.url("/crm"), false), 100).await;
+    drain(&mut again, &store, &hooks(&rx2.url("/crm"), false), 100).await;
     assert_eq!(rx2.accepted("/crm").iter().map(|r| r.id.clone()).collect::<Vec<_>>(), ids);
 }
 
@@ -127,7 +134,7 @@ async fn a_subscriber_who_opted_in_gets_the_person_but_never_on_erasure() {
     let (store, _) = walk_to_sal_and_erase().await;
     let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
     let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
-    drain(&mut reader, &hooks(&rx.url("/crm"), true), 100).await;
+    drain(&mut reader, &store, &hooks(&rx.url("/crm"), true), 100).await;
     let got = rx.accepted("/crm");
     assert_eq!(got[0].body["data"]["person"]["email"], "ceo@nordwind-logistik.de");
     assert_eq!(got.last().unwrap().body["data"], serde_json::json!({ "lead_id": ID }));
@@ -145,7 +152,7 @@ async fn a_batch_that_fails_midway_comes_again_from_the_failure_and_nothing_is_l
     .await;
     let subscribers = hooks(&rx.url("/crm"), false);
     let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
-    let outcomes = drain(&mut reader, &subscribers, 100).await;
+    let outcomes = drain(&mut reader, &store, &subscribers, 100).await;
     assert_eq!(
         outcomes.iter().filter(|o| o.is_some()).count(),
         2,
@@ -173,6 +180,18 @@ async fn a_batch_that_fails_midway_comes_again_from_the_failure_and_nothing_is_l
         1,
         "records before the failure are not redelivered"
     );
+    // The hand-over's record was handled three times: the funnel counted it once.
+    let day = leadflow::funnel::Day::of(leadflow_tests::http::NOW);
+    let funnel = store.funnel(day, day).await.unwrap();
+    let entered: Vec<u64> = [Stage::Unqualified, Stage::Mql, Stage::Sql, Stage::Sal]
+        .iter()
+        .map(|s| funnel.iter().map(|(_, t)| t.entered.get(s).copied().unwrap_or(0)).sum())
+        .collect();
+    assert_eq!(entered, [1, 1, 1, 1], "{funnel:?}");
+    // And the whole stream once more from its start, as after a lost checkpoint: nothing.
+    let mut again = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    drain(&mut again, &store, &hooks(&rx.url("/crm"), false), 2).await;
+    assert_eq!(store.funnel(day, day).await.unwrap(), funnel);
 }
 
 #[tokio::test]
@@ -191,7 +210,7 @@ async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
         .unwrap();
     record["dynamodb"]["NewImage"]["stage"] = serde_json::json!({ "S": "bogus" });
     let event: Event = serde_json::from_value(json).unwrap();
-    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &event).await;
+    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &store, &event).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(report.unreadable, 1);
     let got = rx.accepted("/crm");
@@ -266,7 +285,13 @@ async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in
             start_local(move || async move {
                 let store = fresh_dynamo_store().await;
                 let poll = Duration::from_millis(50);
-                tokio::spawn(follow_stream(endpoint(), store.table().to_owned(), hooks.clone(), poll));
+                tokio::spawn(follow_stream(
+                    endpoint(),
+                    store.table().to_owned(),
+                    store.clone(),
+                    hooks.clone(),
+                    poll,
+                ));
                 tokio::spawn(hooks.run_retries());
                 store
             })
@@ -288,6 +313,14 @@ async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in
                 g.iter().filter(|r| r.answer == Answer::Status(200)).count() >= 2
             })
             .await;
+        // Counted before its events went out: the funnel has the lead and its MQL move.
+        let today = leadflow::funnel::Day::of(leadflow_tests::http::NOW);
+        let (status, report) = http(addr, "GET", format!("/funnel?from={today}&to={today}"), "").await;
+        assert_eq!(status, 200, "{report}");
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        let entered: Vec<&serde_json::Value> =
+            report["stages"].as_array().unwrap().iter().map(|s| &s["entered"]).collect();
+        assert_eq!(entered[..2], [1, 1], "dynamodb: {dynamodb}: {report}");
         let (status, _) = http(addr, "DELETE", format!("/leads/{id}"), "").await;
         assert_eq!(status, 204);
         rx.wait_for(Duration::from_secs(20), |g| {

@@ -7,12 +7,15 @@ use std::fmt::Write as _;
 
 use lambda_http::{Body, Response};
 use leadflow::http::{route, App, Auth};
+use leadflow::lambda::events::handle;
 use leadflow::requalify::{rescore_all, run_due};
 use leadflow::store::{DynamoStore, LeadStore, StoreError};
+use leadflow::webhooks::delivery::{RetryMode, Webhooks};
 use leadflow::{LeadId, Scorer, Sla, Stage};
+use leadflow_infra::stream_reader::StreamReader;
 use leadflow_tests::fault_proxy::{direct, faulty_store, Fault, FaultProxy};
 use leadflow_tests::http::{app, body_json, request, NOW};
-use leadflow_tests::lead_in;
+use leadflow_tests::{lead_in, CountFunnel};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
@@ -26,8 +29,8 @@ const HANDOVER: &str =
 const ACCEPT: &str = r#"{"decision":"accept","owner":"K. Braun","opportunity_id":"OPP-1"}"#;
 const OBJECTION: &str = r#"{"by":"Datenschutz (A. Klein)","note":"Widerspruch per E-Mail"}"#;
 
-/// The operations that write a lead.
-const WRITES: [&str; 3] = ["PutItem", "TransactWriteItems", "DeleteItem"];
+/// The operations that write a lead (the funnel's transactions are the events function's).
+const WRITES: [&str; 2] = ["PutItem", "DeleteItem"];
 
 async fn call(
     app: &App<DynamoStore>,
@@ -77,7 +80,8 @@ async fn a_submission_whose_answer_was_lost_is_applied_once() {
         let r = intake(&app, JUERGEN_AGAIN).await;
         assert_eq!(r.status(), 202, "{fault:?}: {}", body_json(&r));
         assert_eq!(proxy.injected("PutItem"), 1);
-        assert_eq!(proxy.seen("PutItem"), 2, "{fault:?}: the SDK retried the put that had landed");
+        // The first post's put, the lost one, and the SDK's retry of the put that had landed.
+        assert_eq!(proxy.seen("PutItem"), 3, "{fault:?}: the SDK retried the put that had landed");
         let lead = stored(&app).await.unwrap();
         assert_eq!((lead.activity_count, lead.version), (2, 2), "{fault:?}");
     }
@@ -88,9 +92,7 @@ async fn a_handover_whose_answer_was_lost_answers_200() {
     let (proxy, store) = faulty_store().await;
     let app = app(store, Auth::Scopes);
     assert_eq!(intake(&app, JUERGEN).await.status(), 202);
-    for op in ["PutItem", "TransactWriteItems"] {
-        proxy.next(op, 1, Fault::LostAnswer);
-    }
+    proxy.next("PutItem", 1, Fault::LostAnswer);
     let r =
         call(&app, "POST", &format!("/leads/{}/handover", juergen()), &["leads/handover"], JSON, HANDOVER)
             .await;
@@ -99,62 +101,94 @@ async fn a_handover_whose_answer_was_lost_answers_200() {
     assert_eq!((lead.stage, lead.version), (Stage::Sql, 2));
 }
 
-/// Intake, then hand-over, each answer of its transaction lost when `lose`; DynamoDB's
-/// own idempotency token stripped. The lead and the funnel, as stored.
+/// Intake, then hand-over, each write's answer lost when `lose`; then the funnel counted
+/// from the table's stream through the proxy, each counting transaction's answer lost
+/// too. DynamoDB's own idempotency token stripped. The lead and the funnel, as stored.
 async fn create_and_hand_over(
     lose: bool,
 ) -> (leadflow::Lead, Vec<(leadflow::funnel::Bucket, leadflow::funnel::Tally)>) {
     let (proxy, store) = faulty_store().await;
     let app = app(store, Auth::Scopes);
-    // Without the SDK's idempotency token, the retry of the landed transaction fails its
-    // version condition; the write token tells it was ours.
+    // Without the SDK's idempotency token, the retry of a landed write fails its
+    // condition: the write token (the lead) and the fold mark (the funnel) tell it was ours.
     proxy.strip_client_request_tokens();
     let lost = u32::from(lose);
-    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    proxy.next("PutItem", lost, Fault::LostAnswer);
     let r = intake(&app, JUERGEN).await;
     assert_eq!(r.status(), 202, "{}", body_json(&r));
-    proxy.next("TransactWriteItems", lost, Fault::LostAnswer);
+    proxy.next("PutItem", lost, Fault::LostAnswer);
     let path = format!("/leads/{}/handover", juergen());
     let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
     assert_eq!(r.status(), 200, "{}", body_json(&r));
+    assert_eq!((proxy.injected("PutItem"), proxy.seen("PutItem")), (2 * lost, 2 + 2 * lost));
+    assert_eq!(proxy.seen("TransactWriteItems"), 0, "the request path writes no transaction");
+
+    // Two records move the funnel (the new MQL, its SQL move): two counts.
+    proxy.next("TransactWriteItems", 2 * lost, Fault::LostAnswer);
+    app.store.count_funnel().await;
     assert_eq!(
         (proxy.injected("TransactWriteItems"), proxy.seen("TransactWriteItems")),
         (2 * lost, 2 + 2 * lost)
     );
+    // Every record delivered again: nothing more.
+    app.store.count_funnel().await;
     let day = leadflow::funnel::Day::of(NOW);
     let funnel = direct(&app.store).funnel(day, day).await.unwrap();
     (stored(&app).await.unwrap(), funnel)
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_transaction_whose_answer_was_lost_is_recognised_by_its_write_token() {
+async fn writes_and_counts_whose_answers_were_lost_are_applied_once() {
     let (clean, clean_funnel) = create_and_hand_over(false).await;
     let (lead, funnel) = create_and_hand_over(true).await;
     assert_eq!((lead.stage, lead.version, lead.activity_count), (Stage::Sql, 2, 1));
     assert_eq!((clean.stage, clean.version, clean.activity_count), (Stage::Sql, 2, 1));
-    // The funnel counted the lead's entry and its move once each, as without faults.
+    // The funnel counted the lead's entry and its moves once each, as without faults.
     assert_eq!(funnel, clean_funnel);
-    assert!(!funnel.is_empty());
+    let entered: Vec<Option<&u64>> =
+        [Stage::Unqualified, Stage::Mql, Stage::Sql].iter().map(|s| funnel[0].1.entered.get(s)).collect();
+    assert_eq!(entered, [Some(&1), Some(&1), Some(&1)], "{funnel:?}");
+}
+
+/// The stream's first batch, as the event source mapping hands it to the events function.
+async fn first_batch(store: &DynamoStore) -> aws_lambda_events::dynamodb::Event {
+    let mut reader = StreamReader::open(&leadflow_tests::endpoint(), store.table()).await.unwrap();
+    let batch = reader.next_batch(100).await.unwrap().expect("records in the stream");
+    serde_json::from_value(batch.event).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_transaction_cancelled_for_validation_is_permanent() {
+async fn a_count_the_table_throttles_comes_again_and_one_it_refuses_is_logged_not_retried() {
     let (proxy, store) = faulty_store().await;
-    proxy.next("TransactWriteItems", 1, Fault::Validation);
-    let app = app(store, Auth::Scopes);
-    let r = intake(&app, JUERGEN).await;
-    assert_eq!(r.status(), 500, "{}", body_json(&r));
-    assert!(r.headers().get("retry-after").is_none());
-    assert_eq!(proxy.seen("TransactWriteItems"), 1, "not retried");
-    assert!(stored(&app).await.is_none());
+    let throttled = app(store, Auth::Scopes);
+    assert_eq!(intake(&throttled, JUERGEN).await.status(), 202);
+    let batch = first_batch(&throttled.store).await;
+    let none = Webhooks::new(Vec::new(), Default::default(), RetryMode::Caller);
+    let day = leadflow::funnel::Day::of(NOW);
 
-    // Throttled inside the transaction on every attempt: 503, try again later.
+    // Throttled on every attempt: the record is the batch item failure, to come again.
     proxy.always("TransactWriteItems", Fault::Throttle);
-    let r = intake(&app, JUERGEN).await;
-    assert_eq!(r.status(), 503, "{}", body_json(&r));
-    assert!(r.headers().get("retry-after").is_some());
-    let err = app.store.put(&lead_in("x@firma.de", Stage::Mql, 50, None)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    let (response, report) = handle(&none, &throttled.store, &batch).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
+    assert_eq!(report.failed_at, batch.records[0].change.sequence_number);
+    assert_eq!(direct(&throttled.store).funnel(day, day).await.unwrap(), vec![]);
+    proxy.clear();
+    let (response, report) = handle(&none, &throttled.store, &batch).await;
+    assert!(response.batch_item_failures.is_empty(), "{report:?}");
+    assert_eq!(report.counted, 1);
+    let counted = direct(&throttled.store).funnel(day, day).await.unwrap();
+    assert_eq!(counted[0].1.entered.get(&Stage::Unqualified), Some(&1));
+
+    // A cancellation no retry fixes: logged and counted as uncounted, the batch goes on.
+    let (proxy, store) = faulty_store().await;
+    let refused = app(store, Auth::Scopes);
+    assert_eq!(intake(&refused, JUERGEN).await.status(), 202);
+    let batch = first_batch(&refused.store).await;
+    proxy.next("TransactWriteItems", 1, Fault::Validation);
+    let (response, report) = handle(&none, &refused.store, &batch).await;
+    assert!(response.batch_item_failures.is_empty(), "{report:?}");
+    assert_eq!((report.uncounted, report.counted), (1, 0));
+    assert_eq!(proxy.seen("TransactWriteItems"), 1, "not retried");
 }
 
 /// A write path of the matrix: its setup (through the proxy, no faults) and the action.
@@ -282,6 +316,9 @@ fn expected(path: Path, injected: Injected) -> (u16, bool) {
         Injected::Once(Fault::TransactionConflict) if path == Path::Erasure => (503, false),
         Injected::Once(Fault::TransactionConflict) => (path.ok(), true),
         Injected::Once(Fault::LostAnswer | Fault::Dropped) => (path.ok(), true),
+        // The re-score's first put is the lead's: that lead fails, the re-score goes on
+        // (its checkpoint, refused every time, is what ends it with a 500).
+        Injected::Once(Fault::Validation) if path == Path::FullRescore => (207, false),
         Injected::Once(Fault::Validation) | Injected::Always(Fault::Validation) => (path.permanent(), false),
         Injected::Always(_) => (503, false),
         Injected::Once(Fault::Stalled) => {
@@ -378,11 +415,10 @@ async fn a_transaction_conflict_that_never_ends_is_a_conflict_not_a_500() {
     assert_eq!(r.status(), 409, "{}", body_json(&r));
     assert!(r.headers().get("retry-after").is_some(), "the delivery is worth retrying");
     assert_eq!(proxy.injected("PutItem"), 5, "each attempt re-read and wrote again");
-    proxy.always("TransactWriteItems", Fault::TransactionConflict);
     let path = format!("/leads/{}/handover", juergen());
     let r = call(&app, "POST", &path, &["leads/handover"], JSON, HANDOVER).await;
     assert_eq!(r.status(), 409, "{}", body_json(&r));
-    assert_eq!(proxy.injected("TransactWriteItems"), 5, "the hand-over moves a stage: a transaction");
+    assert_eq!(proxy.injected("PutItem"), 10, "the hand-over too: five plain puts");
     assert!(r.headers().get("retry-after").is_some(), "the hand-over is worth retrying");
     let lead = stored(&app).await.unwrap();
     assert_eq!((lead.stage, lead.activity_count, lead.version), (Stage::Mql, 1, 1));

@@ -12,7 +12,7 @@ use leadflow::http::{route, App, Auth};
 use leadflow::store::{InMemoryStore, LeadStore};
 use leadflow::{ManualClock, Stage, Timestamp};
 use leadflow_tests::http::{app, body_json, body_text, lead_view, request};
-use leadflow_tests::{fresh_dynamo_store, openapi};
+use leadflow_tests::{fresh_dynamo_store, openapi, CountFunnel};
 use serde_json::{json, Value};
 
 const HOUR: i64 = 3600;
@@ -130,7 +130,7 @@ async fn submit<S: LeadStore>(app: &App<S>, path: &str, body: &str) -> Value {
     lead_view(app, answer["lead_id"].as_str().unwrap()).await
 }
 
-async fn scenario<S: LeadStore>(mut app: App<S>) {
+async fn scenario<S: LeadStore + CountFunnel>(mut app: App<S>) {
     app.sources.insert("fair", Source::new(Scheme::Unsigned, None));
     let clock = Arc::new(ManualClock::at(Timestamp::from_unix(START)));
     app.clock = clock.clone();
@@ -229,6 +229,8 @@ async fn scenario<S: LeadStore>(mut app: App<S>) {
         }
     }
 
+    // The events function counts from the table's stream (the embedded store as it writes).
+    app.store.count_funnel().await;
     let doc = openapi::document();
     let funnel = ["funnel/read"];
     for (from, to, source) in [

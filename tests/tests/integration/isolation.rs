@@ -86,6 +86,7 @@ async fn flipping_answers_neither_grows_the_item_nor_inflates_the_waterfall() {
     assert!(lead.history_folded > 200, "folded moves are counted: {}", lead.history_folded);
     let size = item_size(&raw_item(&store, &lead.id).await);
     assert!(size < 64 * 1024, "the item takes {size} bytes");
+    leadflow_tests::CountFunnel::count_funnel(&store).await;
     let mut entered = std::collections::BTreeMap::new();
     for (_, tally) in store.funnel(day, day.next()).await.unwrap() {
         for (stage, n) in tally.entered {

@@ -254,6 +254,58 @@ fn the_events_function_reads_the_stream_with_partial_batch_responses_and_its_sec
     }
 }
 
+/// The funnel is counted off the request path: no function that serves a request may
+/// update the table (its writes are whole-lead puts); the events function may update it
+/// (the fold mark and the aggregates) and do nothing else with its items. Every EMF
+/// metric the events function emits has its alarm.
+#[test]
+fn only_the_events_function_counts_the_funnel() {
+    let t = template();
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let tagged = |v: &Value| format!("{v:?}");
+    let table_actions = |f: &Value| -> Vec<String> {
+        let mut actions = Vec::new();
+        for policy in f["Properties"]["Policies"].as_sequence().unwrap() {
+            for st in policy["Statement"].as_sequence().unwrap() {
+                let resource = tagged(&st["Resource"]);
+                if resource.contains("LeadsTable")
+                    && !resource.contains("StreamArn")
+                    && !resource.contains("index")
+                {
+                    let list =
+                        st["Action"].as_sequence().cloned().unwrap_or_else(|| vec![st["Action"].clone()]);
+                    actions.extend(list.iter().map(s));
+                }
+            }
+        }
+        actions
+    };
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if s(&resource["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        let actions = table_actions(resource);
+        if s(name) == "EventsFunction" {
+            assert_eq!(actions, ["dynamodb:UpdateItem"], "{name:?}");
+        } else {
+            assert!(
+                !actions.iter().any(|a| a == "dynamodb:UpdateItem"),
+                "{name:?} may update the table: {actions:?}"
+            );
+        }
+    }
+    for metric in ["UnreadableStreamRecords", "UncountedStreamRecords"] {
+        assert!(
+            t["Resources"]
+                .as_mapping()
+                .unwrap()
+                .values()
+                .any(|r| s(&r["Properties"]["MetricName"]) == metric),
+            "no alarm on {metric}"
+        );
+    }
+}
+
 /// Every metric filter counts a log line the code writes: a renamed message would leave
 /// its alarm silent for good.
 #[test]

@@ -1,9 +1,9 @@
 //! The events function: a batch of the table's change stream (DynamoDB Streams, new and
-//! old images) as Lambda's event source mapping hands it over, into lead events for the
-//! webhook subscribers.
+//! old images) as Lambda's event source mapping hands it over, counted into the funnel
+//! and turned into lead events for the webhook subscribers.
 //!
-//! Records are handled in stream order. The first record whose events cannot all be
-//! delivered stops the batch and is reported as the batch item failure (partial batch
+//! Records are handled in stream order. The first record that cannot be counted, or
+//! whose events cannot all be delivered, stops the batch and is reported as the batch item failure (partial batch
 //! response): the event source mapping hands the shard over again from that record, so
 //! a lead's events stay in order and nothing after the failure is skipped. A record
 //! whose image cannot be read as a lead is logged and counted, never retried forever.
@@ -17,6 +17,8 @@ use crate::adapters::webhooks::delivery::{metric, Webhooks};
 use crate::domain::clock::Timestamp;
 use crate::domain::events::{derive, LeadEvent};
 use crate::domain::lead::Lead;
+use crate::usecases::funnel::count_change;
+use crate::usecases::store::{Counted, FunnelCounter, StoreError};
 
 /// The function's crate (`leadflow-events`), binary and template name (`EventsFunction`).
 pub const FUNCTION: &str = "events";
@@ -26,7 +28,15 @@ pub const FUNCTION: &str = "events";
 pub enum Change {
     /// Not a lead item (a funnel aggregate, a checkpoint): nothing to tell.
     NotALead,
-    Lead(Vec<LeadEvent>),
+    Lead(Box<LeadChange>),
+}
+
+/// A lead item's change: the images before and after, and the events it makes.
+#[derive(Debug)]
+pub struct LeadChange {
+    pub old: Option<Lead>,
+    pub new: Option<Lead>,
+    pub events: Vec<LeadEvent>,
 }
 
 fn is_lead_item(record: &EventRecord) -> bool {
@@ -62,13 +72,18 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
         }
         _ => {}
     }
-    Ok(Change::Lead(derive(old.as_ref(), new.as_ref(), observed)))
+    let events = derive(old.as_ref(), new.as_ref(), observed);
+    Ok(Change::Lead(Box::new(LeadChange { old, new, events })))
 }
 
 /// What a batch came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BatchReport {
     pub records: usize,
+    /// Writes that added to the funnel (a redelivered one adds nothing).
+    pub counted: usize,
+    /// Writes the funnel could not count for a reason no retry fixes (logged, counted).
+    pub uncounted: usize,
     pub events: usize,
     pub delivered: usize,
     pub unreadable: usize,
@@ -77,14 +92,25 @@ pub struct BatchReport {
 }
 
 /// Handles one batch; the response names the record to start again from, if any.
-pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventResponse, BatchReport) {
+pub async fn handle<C: FunnelCounter>(
+    webhooks: &Webhooks,
+    funnel: &C,
+    batch: &Event,
+) -> (DynamoDbEventResponse, BatchReport) {
     let mut report = BatchReport::default();
     let mut response = DynamoDbEventResponse::default();
+    let mut stop_at = |record: &EventRecord, report: &mut BatchReport| {
+        let sequence = record.change.sequence_number.clone();
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = sequence.clone();
+        response.batch_item_failures.push(failure);
+        report.failed_at = sequence;
+    };
     for record in &batch.records {
         report.records += 1;
-        let events = match change_of(record) {
+        let change = match change_of(record) {
             Ok(Change::NotALead) => continue,
-            Ok(Change::Lead(events)) => events,
+            Ok(Change::Lead(change)) => change,
             Err(e) => {
                 // Retrying cannot fix a broken image; holding the shard would stop every lead.
                 let key = format!("{:?}", record.change.keys.get(table::PK));
@@ -94,19 +120,34 @@ pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventRespons
                 continue;
             }
         };
+        // Counted before the events go out: a record redelivered for its webhooks finds
+        // itself counted and adds nothing.
+        match count_change(funnel, change.old.as_ref(), change.new.as_ref()).await {
+            Ok(Counted::Added) => report.counted += 1,
+            Ok(Counted::Already) => {}
+            Err(StoreError::Unavailable(e)) => {
+                tracing::warn!(record = %record.event_id, sequence = ?record.change.sequence_number, error = %e, "batch_stopped_at_uncounted_record");
+                stop_at(record, &mut report);
+                break;
+            }
+            Err(e) => {
+                // A request the table refuses (a bug, a misconfiguration) fails the same way
+                // on every delivery: holding the shard for it would stop every lead's events.
+                tracing::error!(record = %record.event_id, error = %e, "uncounted_stream_record");
+                metric("UncountedStreamRecords", 1);
+                report.uncounted += 1;
+            }
+        }
+        let events = change.events;
         report.events += events.len();
         let published = webhooks.publish(&events).await;
         report.delivered += published.delivered;
         if !published.undelivered.is_empty() {
-            let sequence = record.change.sequence_number.clone();
-            tracing::warn!(record = %record.event_id, sequence = ?sequence, undelivered = ?published.undelivered, "batch_stopped_at_undelivered_events");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = sequence.clone();
-            response.batch_item_failures.push(failure);
-            report.failed_at = sequence;
+            tracing::warn!(record = %record.event_id, sequence = ?record.change.sequence_number, undelivered = ?published.undelivered, "batch_stopped_at_undelivered_events");
+            stop_at(record, &mut report);
             break;
         }
     }
-    tracing::info!(records = report.records, events = report.events, delivered = report.delivered, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
+    tracing::info!(records = report.records, counted = report.counted, events = report.events, delivered = report.delivered, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
     (response, report)
 }

@@ -1,14 +1,16 @@
-//! The embedded store: a map behind a lock, with the DynamoDB store's semantics.
+//! The embedded store: a map behind a lock, with the DynamoDB store's semantics. Its
+//! change feed is in-process, so it counts each write into the funnel as the write lands,
+//! with the same fold the events function applies to DynamoDB's stream.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::{
     check_limit, check_segment, cursor_id, cursor_number, decode_cursor, due_at, encode_cursor, queue_score,
-    segment_of, Checkpoint, LeadStore, Page, StoreError, QUEUED_STAGES,
+    segment_of, Checkpoint, Counted, FunnelCounter, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{self, Bucket, Day, Tally};
+use crate::domain::funnel::{self, Bucket, Day, Fold, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
@@ -29,6 +31,8 @@ pub struct InMemoryStore {
     changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LeadChange>>>,
     checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     funnel: Mutex<BTreeMap<Bucket, Tally>>,
+    /// How far each lead is counted: its life (creation instant) and event count.
+    folds: Mutex<BTreeMap<LeadId, (Timestamp, u32)>>,
 }
 
 impl InMemoryStore {
@@ -62,6 +66,23 @@ impl InMemoryStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The funnel's side of a write: its fold added unless counted already.
+    fn count_now(&self, lead: &LeadId, fold: &Fold) -> Counted {
+        if fold.is_empty() {
+            return Counted::Already;
+        }
+        let mut folds = self.folds.lock().unwrap_or_else(|p| p.into_inner());
+        if folds.get(lead).is_some_and(|mark| *mark >= (fold.life, fold.through)) {
+            return Counted::Already;
+        }
+        folds.insert(lead.clone(), (fold.life, fold.through));
+        let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
+        for (bucket, tally) in &fold.tallies {
+            tallies.entry(bucket.clone()).or_default().add(tally);
+        }
+        Counted::Added
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<LeadId, Lead>> {
@@ -102,16 +123,10 @@ impl LeadStore for InMemoryStore {
         if stored != expected {
             return Err(StoreError::Conflict);
         }
-        let pending = funnel::pending(lead);
-        let mut stored = lead.clone();
-        stored.funnel_mark = crate::domain::lead::FunnelMark(funnel::event_count(lead));
-        let old = leads.insert(lead.id.clone(), stored.clone());
-        self.report(old, Some(stored));
-        // Still under the leads' lock: the lead and its funnel events land together.
-        let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
-        for (bucket, tally) in pending {
-            tallies.entry(bucket).or_default().add(&tally);
-        }
+        let old = leads.insert(lead.id.clone(), lead.clone());
+        // Still under the leads' lock: counted in the order written, as the stream would.
+        self.count_now(&lead.id, &funnel::between(old.as_ref(), lead));
+        self.report(old, Some(lead.clone()));
         Ok(())
     }
 
@@ -204,5 +219,11 @@ impl LeadStore for InMemoryStore {
             self.report(old, None);
         }
         Ok(found)
+    }
+}
+
+impl FunnelCounter for InMemoryStore {
+    async fn count(&self, lead: &LeadId, fold: &Fold) -> Result<Counted, StoreError> {
+        Ok(self.count_now(lead, fold))
     }
 }

@@ -11,6 +11,14 @@ pub const LEAD_PK_PREFIX: &str = "LEAD#";
 pub const CHECKPOINT_PK_PREFIX: &str = "CHECKPOINT#";
 pub const CHECKPOINT_SK: &str = "CHECKPOINT";
 
+/// How far a lead's writes are counted into the funnel: `LEAD#<id>`, `FUNNEL`, with the
+/// lead's creation instant (`life`), its funnel event count (`through`) and a TTL a day
+/// past the stream's 24 h retention (only a redelivered record needs it).
+pub const FOLD_SK: &str = "FUNNEL";
+pub const FOLD_LIFE: &str = "life";
+pub const FOLD_THROUGH: &str = "through";
+pub const FOLD_KEEP_SECONDS: i64 = 2 * 86_400;
+
 /// The funnel's aggregates: `FUNNEL#<YYYY-MM>`, `<YYYY-MM-DD>#<source>`. One partition
 /// per month, so a report reads one query per month it covers.
 pub const FUNNEL_PK_PREFIX: &str = "FUNNEL#";

@@ -19,7 +19,7 @@ pub use normalise::{
     parse_company_size, truncate_chars, InvalidEmail,
 };
 pub use parts::{
-    Activity, Answer, Answers, Confirmation, Consent, Delivery, FieldSource, FunnelMark, Objection, Profile,
+    Activity, Answer, Answers, Confirmation, Consent, Delivery, FieldSource, Objection, Profile,
     DELIVERY_KEY_TTL_SECONDS, MAX_DELIVERY_KEY_LEN, RECENT_DELIVERIES,
 };
 
@@ -140,9 +140,6 @@ pub struct Lead {
     /// Set when the person objected to profiling: the lead is no longer scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objection: Option<Objection>,
-    /// How many of the lead's funnel events the store has counted (see [`crate::domain::funnel`]).
-    #[serde(default)]
-    pub funnel_mark: FunnelMark,
     /// Optimistic concurrency: the store writes only if this is still what it read.
     #[serde(default)]
     pub version: u64,
@@ -180,7 +177,6 @@ impl Lead {
             consent_statements: Vec::new(),
             consent_statements_folded: 0,
             objection: None,
-            funnel_mark: FunnelMark(0),
             version: 0,
         }
     }

@@ -118,18 +118,6 @@ pub struct Objection {
     pub note: Option<Note>,
 }
 
-/// The store's bookkeeping of counted funnel events. Not part of what a lead *is*: two
-/// leads that differ only in it compare equal (a lead read back equals the one written).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(transparent)]
-pub struct FunnelMark(pub u32);
-
-impl PartialEq for FunnelMark {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 /// A delivery already applied to the lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Delivery {

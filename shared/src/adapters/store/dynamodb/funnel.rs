@@ -1,19 +1,141 @@
-//! The funnel's aggregate items: one per day and source, updated in the lead's
-//! transaction, read back into tallies.
+//! The funnel's aggregates: one per day and source, counted from the change stream
+//! (each write at most once, by the lead's fold mark), read back into tallies.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Update};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::super::table;
-use super::errors::internal;
+use super::errors::{internal, map_sdk_error};
 use super::item::Item;
 use super::DynamoStore;
-use crate::domain::funnel::{duration_bucket, Bucket, Day, Tally};
+use crate::domain::clock::Timestamp;
+use crate::domain::funnel::{duration_bucket, Bucket, Day, Fold, Tally};
+use crate::domain::identity::LeadId;
 use crate::domain::stage::Stage;
-use crate::usecases::store::StoreError;
+use crate::usecases::store::{Counted, FunnelCounter, StoreError};
+
+/// Attempts of a count that meets other transactions on the same aggregate (several
+/// shards counting into one day): the stream's own retry takes over after these.
+const COUNT_ATTEMPTS: u32 = 5;
+
+impl FunnelCounter for DynamoStore {
+    /// One transaction: the lead's fold mark moves forward (its condition is what makes a
+    /// redelivered record count nothing) and the aggregates add the fold's tallies.
+    async fn count(&self, lead: &LeadId, fold: &Fold) -> Result<Counted, StoreError> {
+        if fold.is_empty() {
+            return Ok(Counted::Already);
+        }
+        let mark = self.fold_mark(lead, fold)?;
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(mark.clone()).build());
+            for (bucket, tally) in &fold.tallies {
+                request = request.transact_items(
+                    TransactWriteItem::builder().update(self.funnel_update(bucket, tally)?).build(),
+                );
+            }
+            let error = match request.send().await {
+                Ok(_) => return Ok(Counted::Added),
+                Err(SdkError::ServiceError(e)) => match e.err() {
+                    TransactWriteItemsError::TransactionCanceledException(c) => {
+                        let codes: Vec<String> = c
+                            .cancellation_reasons()
+                            .iter()
+                            .filter_map(|r| r.code())
+                            .map(str::to_owned)
+                            .collect();
+                        match cancellation(&codes) {
+                            Cancelled::Condition => return Ok(Counted::Already),
+                            Cancelled::Permanent => {
+                                return Err(StoreError::Internal(format!(
+                                    "TransactWriteItems cancelled: {codes:?}"
+                                )))
+                            }
+                            Cancelled::Conflict | Cancelled::Transient => {
+                                StoreError::Unavailable(format!("TransactWriteItems cancelled: {codes:?}"))
+                            }
+                        }
+                    }
+                    _ => map_sdk_error("TransactWriteItems", SdkError::ServiceError(e)),
+                },
+                Err(e) => map_sdk_error("TransactWriteItems", e),
+            };
+            attempt += 1;
+            if !matches!(error, StoreError::Unavailable(_)) || attempt >= COUNT_ATTEMPTS {
+                return Err(error);
+            }
+            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+        }
+    }
+}
+
+/// When DynamoDB's TTL may remove a fold mark: a day past the stream's retention, after
+/// which no record can come again.
+fn fold_kept_until() -> i64 {
+    Timestamp::now().unix() + table::FOLD_KEEP_SECONDS
+}
+
+/// Why a transaction was cancelled, by what its cancellation reasons say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cancelled {
+    Condition,
+    Conflict,
+    Permanent,
+    Transient,
+}
+
+/// Reason codes that no retry can fix.
+const PERMANENT_REASONS: &[&str] = &["ValidationError", "ItemCollectionSizeLimitExceeded"];
+
+pub(super) fn cancellation(codes: &[String]) -> Cancelled {
+    let has = |code: &str| codes.iter().any(|c| c == code);
+    if has("ConditionalCheckFailed") {
+        Cancelled::Condition
+    } else if PERMANENT_REASONS.iter().any(|c| has(c)) {
+        Cancelled::Permanent
+    } else if has("TransactionConflict") {
+        Cancelled::Conflict
+    } else {
+        Cancelled::Transient
+    }
+}
 
 impl DynamoStore {
+    fn fold_key(lead: &LeadId) -> Item {
+        HashMap::from([
+            (table::PK.to_owned(), AttributeValue::S(format!("{}{lead}", table::LEAD_PK_PREFIX))),
+            (table::SK.to_owned(), AttributeValue::S(table::FOLD_SK.to_owned())),
+        ])
+    }
+
+    /// The lead's fold mark moved to (`fold.life`, `fold.through`), only if it is behind
+    /// it: an earlier life (or erasure), or fewer events of this one.
+    fn fold_mark(&self, lead: &LeadId, fold: &Fold) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::fold_key(lead)))
+            .update_expression("SET #life = :life, #through = :through, #ttl = :ttl")
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #life < :life OR (#life = :life AND #through < :through)",
+            )
+            .expression_attribute_names("#pk", table::PK)
+            .expression_attribute_names("#life", table::FOLD_LIFE)
+            .expression_attribute_names("#through", table::FOLD_THROUGH)
+            .expression_attribute_names("#ttl", table::TTL_ATTRIBUTE)
+            .expression_attribute_values(":life", AttributeValue::N(fold.life.unix().to_string()))
+            .expression_attribute_values(":through", AttributeValue::N(fold.through.to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N(fold_kept_until().to_string()))
+            .build()
+            .map_err(internal)
+    }
+
     fn funnel_key(month: &str, sort: String) -> Item {
         HashMap::from([
             (table::PK.to_owned(), AttributeValue::S(format!("{}{month}", table::FUNNEL_PK_PREFIX))),
@@ -105,4 +227,23 @@ pub(super) fn tally_from_item(item: &Item) -> Option<(Bucket, Tally)> {
         }
     }
     Some((bucket, tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cancellation, Cancelled};
+
+    fn codes(c: &[&str]) -> Vec<String> {
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_retried_only_when_a_retry_can_help() {
+        assert_eq!(cancellation(&codes(&["ConditionalCheckFailed", "None"])), Cancelled::Condition);
+        assert_eq!(cancellation(&codes(&["TransactionConflict", "None"])), Cancelled::Conflict);
+        assert_eq!(cancellation(&codes(&["None", "ValidationError"])), Cancelled::Permanent);
+        assert_eq!(cancellation(&codes(&["ItemCollectionSizeLimitExceeded"])), Cancelled::Permanent);
+        assert_eq!(cancellation(&codes(&["ThrottlingError", "None"])), Cancelled::Transient);
+        assert_eq!(cancellation(&codes(&["ProvisionedThroughputExceeded"])), Cancelled::Transient);
+    }
 }

@@ -12,8 +12,7 @@ mod schema;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use super::table;
@@ -22,11 +21,10 @@ use super::{
     StoreError, QUEUED_STAGES,
 };
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{self as funnel_events, Bucket, Day, Tally};
+use crate::domain::funnel::{Bucket, Day, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
-use errors::internal;
 use funnel::tally_from_item;
 use item::{version_condition, write_token, Item};
 use listing::{id_of, number};
@@ -112,85 +110,6 @@ impl DynamoStore {
             _ => Err(StoreError::Conflict),
         }
     }
-
-    /// The versioned write of a lead together with its new funnel events: one
-    /// transaction, so the events are counted exactly when the lead is stored.
-    async fn put_with_funnel(
-        &self,
-        item: Item,
-        version: u64,
-        pending: &[(Bucket, Tally)],
-    ) -> Result<(), StoreError> {
-        let (condition, names, values) = version_condition(version)?;
-        let mut item = item;
-        let token = write_token();
-        item.insert(table::WRITE_TOKEN.into(), AttributeValue::S(token.clone()));
-        let key = key_of(&item);
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(internal)?;
-        let mut request =
-            self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
-        for (bucket, tally) in pending {
-            let update = self.funnel_update(bucket, tally)?;
-            request = request.transact_items(TransactWriteItem::builder().update(update).build());
-        }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => {
-                if let TransactWriteItemsError::TransactionCanceledException(c) = e.err() {
-                    let codes: Vec<String> =
-                        c.cancellation_reasons().iter().filter_map(|r| r.code()).map(str::to_owned).collect();
-                    return match cancellation(&codes) {
-                        // Our condition failed: a lost race, or our own earlier attempt.
-                        Cancelled::Condition => self.landed(key, &token).await,
-                        // Another transaction held the lead: re-read and retry.
-                        Cancelled::Conflict => Err(StoreError::Conflict),
-                        // The request itself is wrong (a bad attribute, an item too large):
-                        // retrying cannot help.
-                        Cancelled::Permanent => {
-                            Err(StoreError::Internal(format!("TransactWriteItems cancelled: {codes:?}")))
-                        }
-                        Cancelled::Transient => {
-                            Err(StoreError::Unavailable(format!("TransactWriteItems cancelled: {codes:?}")))
-                        }
-                    };
-                }
-                Err(map_sdk_error("TransactWriteItems", SdkError::ServiceError(e)))
-            }
-            Err(e) => Err(map_sdk_error("TransactWriteItems", e)),
-        }
-    }
-}
-
-/// Why a transaction was cancelled, by what its cancellation reasons say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cancelled {
-    Condition,
-    Conflict,
-    Permanent,
-    Transient,
-}
-
-/// Reason codes that no retry can fix.
-const PERMANENT_REASONS: &[&str] = &["ValidationError", "ItemCollectionSizeLimitExceeded"];
-
-fn cancellation(codes: &[String]) -> Cancelled {
-    let has = |code: &str| codes.iter().any(|c| c == code);
-    if has("ConditionalCheckFailed") {
-        Cancelled::Condition
-    } else if PERMANENT_REASONS.iter().any(|c| has(c)) {
-        Cancelled::Permanent
-    } else if has("TransactionConflict") {
-        Cancelled::Conflict
-    } else {
-        Cancelled::Transient
-    }
 }
 
 /// The key attributes of an item.
@@ -207,15 +126,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn put(&self, lead: &Lead) -> Result<(), StoreError> {
-        let pending = funnel_events::pending(lead);
-        let mut item = Self::to_item(lead)?;
-        item.insert("funnel_mark".into(), AttributeValue::N(funnel_events::event_count(lead).to_string()));
-        if pending.is_empty() {
-            // The common write (a returning person, a re-score without a move): no transaction.
-            self.put_versioned(item, lead.version).await
-        } else {
-            self.put_with_funnel(item, lead.version, &pending).await
-        }
+        self.put_versioned(Self::to_item(lead)?, lead.version).await
     }
 
     async fn queue(&self, stage: Stage, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
@@ -410,24 +321,5 @@ impl LeadStore for DynamoStore {
             .await
             .map_err(|e| map_sdk_error("DeleteItem", e))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{cancellation, Cancelled};
-
-    fn codes(c: &[&str]) -> Vec<String> {
-        c.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_cancelled_transaction_is_retried_only_when_a_retry_can_help() {
-        assert_eq!(cancellation(&codes(&["ConditionalCheckFailed", "None"])), Cancelled::Condition);
-        assert_eq!(cancellation(&codes(&["TransactionConflict", "None"])), Cancelled::Conflict);
-        assert_eq!(cancellation(&codes(&["None", "ValidationError"])), Cancelled::Permanent);
-        assert_eq!(cancellation(&codes(&["ItemCollectionSizeLimitExceeded"])), Cancelled::Permanent);
-        assert_eq!(cancellation(&codes(&["ThrottlingError", "None"])), Cancelled::Transient);
-        assert_eq!(cancellation(&codes(&["ProvisionedThroughputExceeded"])), Cancelled::Transient);
     }
 }
