@@ -7,8 +7,10 @@
 //! three times. It reports requests/s and p50/p99 per kind, and then proves from the
 //! table, read past the proxy, that every accepted submission is there exactly once
 //! (one lead per person, one activity per accepted submission, a refused one at most
-//! once), that every hand-over moved its lead to SQL exactly once, and that the table
-//! holds nothing else. It exits non-zero when that proof fails.
+//! once), that every hand-over moved its lead to SQL exactly once, that the table holds
+//! nothing else, and that the funnel, counted from the table's stream by the events
+//! function through the same faults while the load runs, holds exactly what the stored
+//! leads' histories add up to. It exits non-zero when that proof fails.
 //!
 //! Run: `cargo bench -p leadflow-tests --bench load`. Settings (environment):
 //! `LOAD_CLIENTS` (16), `LOAD_SECONDS` (20), `LOAD_FAULT_PER_MILLE` (20: 2 % of the
@@ -22,9 +24,12 @@ use std::time::{Duration, Instant};
 
 use leadflow::http::Auth;
 use leadflow::store::LeadStore;
+use leadflow::webhooks::delivery::{RetryMode, Webhooks};
+use leadflow_infra::local_events::follow_stream;
 use leadflow_infra::local_server::{serve, Tokens};
 use leadflow_tests::fault_proxy::{direct, fresh_store_behind, Fault, FaultProxy};
 use leadflow_tests::http::{app, call};
+use leadflow_tests::CountFunnel;
 use serde_json::{json, Value};
 
 const SEEDED: usize = 400;
@@ -110,6 +115,7 @@ fn main() {
         (proxy, store)
     });
     let table = direct(&store);
+    let counting_store = store.clone();
     let mut tokens = Tokens::default();
     tokens.parse_one("load-token=leads/read,leads/handover").unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -131,6 +137,17 @@ fn main() {
         seeded.push(serde_json::from_str::<Value>(&body).unwrap()["lead_id"].as_str().unwrap().to_owned());
     }
     let seeded = Arc::new(Mutex::new(seeded));
+
+    // The events function, as the local server runs it: the stream read from DynamoDB
+    // Local, the funnel counted through the proxy (its transactions meet the faults too).
+    let none = Arc::new(Webhooks::new(Vec::new(), Default::default(), RetryMode::InProcess));
+    let follower = runtime.spawn(follow_stream(
+        leadflow_tests::endpoint(),
+        table.table().to_owned(),
+        counting_store,
+        none,
+        Duration::from_millis(100),
+    ));
 
     for op in ["GetItem", "PutItem", "TransactWriteItems", "Query", "BatchGetItem"] {
         proxy.at_rate(op, Fault::Throttle, per_mille);
@@ -232,7 +249,54 @@ fn main() {
             }
         }
     });
-    let stored = runtime.block_on(leadflow_tests::all_leads(&table)).len();
+    let leads = runtime.block_on(leadflow_tests::all_leads(&table));
+    let stored = leads.len();
+
+    // The funnel: what the follower counted under faults, caught up without faults (every
+    // record read again from the stream's start: counted ones add nothing), against what
+    // every stored lead's history adds up to.
+    let today = leadflow::funnel::Day::of(leadflow_tests::http::NOW);
+    let during: u64 = runtime
+        .block_on(table.funnel(today, today))
+        .unwrap()
+        .iter()
+        .map(|(_, t)| t.entered.get(&leadflow::Stage::Unqualified).copied().unwrap_or(0))
+        .sum();
+    let counting_faults = proxy.injected("TransactWriteItems");
+    proxy.clear();
+    runtime.block_on(table.count_funnel());
+    follower.abort();
+    let mut expected: BTreeMap<leadflow::funnel::Bucket, leadflow::funnel::Tally> = BTreeMap::new();
+    for lead in &leads {
+        for (bucket, tally) in leadflow::funnel::between(None, lead).tallies {
+            expected.entry(bucket).or_default().add(&tally);
+        }
+    }
+    let days: Vec<leadflow::funnel::Day> = expected.keys().map(|b| b.day).collect();
+    let (first, last) = (days.iter().min().copied(), days.iter().max().copied());
+    let counted: BTreeMap<leadflow::funnel::Bucket, leadflow::funnel::Tally> = match (first, last) {
+        (Some(first), Some(last)) => {
+            runtime.block_on(table.funnel(first, last)).unwrap().into_iter().collect()
+        }
+        _ => BTreeMap::new(),
+    };
+    let funnel_exact = counted == expected;
+    let entered = |t: &BTreeMap<leadflow::funnel::Bucket, leadflow::funnel::Tally>, stage| -> u64 {
+        t.values().map(|t| t.entered.get(&stage).copied().unwrap_or(0)).sum()
+    };
+    println!(
+        "funnel: counted {} leads, {} MQLs, {} SQLs; the stored leads add up to {}, {}, {}: {}",
+        entered(&counted, leadflow::Stage::Unqualified),
+        entered(&counted, leadflow::Stage::Mql),
+        entered(&counted, leadflow::Stage::Sql),
+        entered(&expected, leadflow::Stage::Unqualified),
+        entered(&expected, leadflow::Stage::Mql),
+        entered(&expected, leadflow::Stage::Sql),
+        if funnel_exact { "exact" } else { "NOT exact" }
+    );
+    println!(
+        "funnel: the events function had counted {during} leads while the load ran, its transactions meeting {counting_faults} faults"
+    );
 
     // Figures.
     let mut by_kind: BTreeMap<Kind, Vec<&Sample>> = BTreeMap::new();
@@ -288,13 +352,15 @@ fn main() {
         "kinds": kinds, "accepted_submissions": accepted, "missing": missing.len(),
         "applied_twice": doubled.len(), "refused_but_stored": refused_applied, "people": per_person.len(),
         "handed_over": handed.len(), "leads_in_table": stored,
+        "funnel_leads_counted": entered(&counted, leadflow::Stage::Unqualified), "funnel_exact": funnel_exact,
+        "funnel_leads_counted_during_load": during, "funnel_counting_faults": counting_faults,
     });
     let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
         .join("leadflow-bench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("load.json"), serde_json::to_string_pretty(&figures).unwrap()).unwrap();
-    if !missing.is_empty() || !doubled.is_empty() || stored != SEEDED + people_stored {
-        eprintln!("NOT exactly once: missing {missing:?}, doubled {doubled:?}");
+    if !missing.is_empty() || !doubled.is_empty() || stored != SEEDED + people_stored || !funnel_exact {
+        eprintln!("NOT exactly once: missing {missing:?}, doubled {doubled:?}, funnel exact: {funnel_exact}");
         std::process::exit(1);
     }
 }
