@@ -3,10 +3,11 @@
 //! that carries new funnel events adds them to one small aggregate per day and source.
 //!
 //! A lead's funnel events are its creation (it entered `unqualified`) and each entry of
-//! its history. A write's new events are those of the lead after it that the lead before
-//! it did not have ([`between`]): the table's change stream hands both images to the
-//! events function, which counts them off the request path, at most once per write
-//! ([`Fold`] is what makes a redelivered record count nothing).
+//! its history. The events function counts them off the request path, from the table's
+//! change stream: each lead record adds the events of its new image beyond the lead's
+//! fold mark ([`counted_before`], [`since`]), and moves the mark, in one conditional
+//! write. A redelivered record finds the mark at or past it and adds nothing; a record
+//! that was never counted is made up by the lead's next one.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -183,35 +184,74 @@ pub fn event_count(lead: &Lead) -> u32 {
     1 + lead.history_folded + lead.history.len() as u32
 }
 
+/// How far the funnel has counted a lead: which life (its creation instant; an id comes
+/// back when the same person is created again after an erasure) and how many of that
+/// life's funnel events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldMark {
+    pub life: Timestamp,
+    pub through: u32,
+}
+
+/// How many of `new`'s funnel events are counted already. The lead's fold mark says so
+/// for its life (and so a record never counted is made up now); without one (the mark
+/// expired, two days after its last count) the image before the write does; an item the
+/// request path counted itself, before the funnel moved to the stream, carries that
+/// count as `funnel_mark` (`legacy`). `None`: the mark is on a later life, so `new` is an
+/// old record of an erased lead and counts nothing.
+pub fn counted_before(
+    mark: Option<FoldMark>,
+    legacy: Option<u32>,
+    old: Option<&Lead>,
+    new: &Lead,
+) -> Option<u32> {
+    let counted = match mark {
+        Some(m) if m.life > new.created_at => return None,
+        Some(m) if m.life == new.created_at => m.through,
+        // This life was never counted: count it from its creation.
+        Some(_) => 0,
+        None => match old {
+            Some(old) if old.created_at == new.created_at => event_count(old),
+            _ => 0,
+        },
+    };
+    Some(counted.max(legacy.unwrap_or(0)))
+}
+
+/// What counting `new` adds when `counted` of its funnel events are counted: every event
+/// after those, so a write whose record was never counted (skipped, or aged out of the
+/// stream) is counted with the lead's next one. `None`: no event after those. A fold
+/// may add no tallies (a stage entered again the same day) and still moves the mark:
+/// a mark left behind would count those events again once the history has moved on.
+pub fn since(counted: u32, new: &Lead) -> Option<Fold> {
+    let through = event_count(new);
+    (counted < through).then(|| Fold { life: new.created_at, through, tallies: pending(counted, new) })
+}
+
 /// One write's share of the funnel: the new events of the lead `new` that the stored lead
 /// before the write (`old`) did not have. A lead created again after its erasure (another
 /// creation instant) starts a new life and counts from its creation.
-pub fn between(old: Option<&Lead>, new: &Lead) -> Fold {
+pub fn between(old: Option<&Lead>, new: &Lead) -> Option<Fold> {
     let counted = match old {
         Some(old) if old.created_at == new.created_at => event_count(old),
         _ => 0,
     };
-    Fold {
-        life: new.created_at,
-        through: event_count(new),
-        tallies: if counted < event_count(new) { pending(counted, new) } else { Vec::new() },
-    }
+    since(counted, new)
 }
 
-/// What one write adds to the funnel, and how to recognise it when it is seen again.
+/// What one count adds to the funnel, and the fold mark it moves the lead to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fold {
-    /// The lead's creation instant: which life of the lead (ids come back after erasure).
+    /// The lead's creation instant: which life of the lead.
     pub life: Timestamp,
-    /// How many funnel events the lead has after the write: a fold of the same life
-    /// through as many or fewer events was counted already.
+    /// How many funnel events the lead has after the write.
     pub through: u32,
     pub tallies: Vec<(Bucket, Tally)>,
 }
 
 impl Fold {
-    pub fn is_empty(&self) -> bool {
-        self.tallies.is_empty()
+    pub fn mark(&self) -> FoldMark {
+        FoldMark { life: self.life, through: self.through }
     }
 }
 
@@ -485,7 +525,7 @@ mod tests {
     #[test]
     fn a_write_adds_what_its_new_image_has_beyond_its_old_one() {
         let created = lead();
-        let first = between(None, &created);
+        let first = between(None, &created).unwrap();
         assert_eq!((first.life, first.through), (created.created_at, 1));
         assert_eq!(first.tallies[0].1.entered[&Stage::Unqualified], 1);
 
@@ -493,19 +533,57 @@ mod tests {
         moved
             .move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, moved.created_at)
             .unwrap();
-        let second = between(Some(&created), &moved);
+        let second = between(Some(&created), &moved).unwrap();
         assert_eq!(second.through, 2);
         assert_eq!(second.tallies.len(), 1);
         assert_eq!(second.tallies[0].1.entered.get(&Stage::Unqualified), None, "the creation was counted");
         assert_eq!(second.tallies[0].1.entered[&Stage::Mql], 1);
 
-        assert!(between(Some(&moved), &moved).is_empty(), "a write without a move adds nothing");
+        assert_eq!(between(Some(&moved), &moved), None, "a write without a move adds nothing");
 
         // The same person after an erasure: another life, counted from its creation.
         let later = Lead::new(created.id.clone(), "web", Profile::default(), Timestamp::from_unix(T + 60));
-        let reborn = between(Some(&moved), &later);
+        let reborn = between(Some(&moved), &later).unwrap();
         assert_eq!((reborn.life, reborn.through), (later.created_at, 1));
         assert_eq!(reborn.tallies[0].1.entered[&Stage::Unqualified], 1);
+    }
+
+    #[test]
+    fn a_count_starts_after_the_mark_of_the_same_life() {
+        let mut l = lead();
+        l.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, l.created_at).unwrap();
+        let same = |through| Some(FoldMark { life: l.created_at, through });
+        let before = lead();
+        assert_eq!(counted_before(None, None, None, &l), Some(0));
+        assert_eq!(counted_before(None, None, Some(&before), &l), Some(1), "no mark: the old image");
+        assert_eq!(counted_before(same(0), None, Some(&before), &l), Some(0), "the mark: a gap made up");
+        assert_eq!(counted_before(same(1), None, None, &l), Some(1));
+        assert_eq!(counted_before(same(1), Some(2), None, &l), Some(2), "counted by the request path before");
+        let earlier = Some(FoldMark { life: Timestamp::from_unix(T - 60), through: 9 });
+        assert_eq!(counted_before(earlier, None, Some(&before), &l), Some(0), "an erased life's mark");
+        let later = Some(FoldMark { life: Timestamp::from_unix(T + 60), through: 1 });
+        assert_eq!(counted_before(later, None, None, &l), None, "an old record of an erased lead");
+        // A record never counted (the mark at the creation) is made up by the next one.
+        let made_up = since(1, &l).unwrap();
+        assert_eq!(made_up.tallies[0].1.entered[&Stage::Mql], 1);
+        assert_eq!(made_up.mark(), FoldMark { life: l.created_at, through: 2 });
+        assert_eq!(since(2, &l), None);
+        // The MQL entered again the same day adds no tallies, and still moves the mark.
+        let mut again = l.clone();
+        again
+            .move_to(
+                Stage::Unqualified,
+                Trigger::Scoring,
+                "scoring",
+                "disqualifier_no_longer_holds",
+                None,
+                l.created_at,
+            )
+            .unwrap();
+        again.move_to(Stage::Mql, Trigger::Scoring, "scoring", "mql_rule_met", None, l.created_at).unwrap();
+        let quiet = since(2, &again).unwrap();
+        assert!(quiet.tallies.iter().all(|(_, t)| !t.entered.contains_key(&Stage::Mql)), "{quiet:?}");
+        assert_eq!(quiet.through, 4);
     }
 
     #[test]

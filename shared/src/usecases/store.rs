@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{Bucket, Day, Fold, Tally};
+use crate::domain::funnel::{Bucket, Day, Fold, FoldMark, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
@@ -123,15 +123,26 @@ pub trait LeadStore: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counted {
     Added,
-    /// This write (or a later one of the same lead) was counted before: a redelivered
-    /// stream record adds nothing.
+    /// Nothing new: the lead's fold mark is at or past this write (a redelivered record,
+    /// a write without a move), or on a later life of the lead.
     Already,
 }
 
-/// Counts writes into the funnel's aggregates, each at most once: the capability the
-/// events function needs besides the webhooks.
+/// Counting writes into the funnel's aggregates, each at most once, guarded by the
+/// lead's fold mark: the capability the events function needs besides the webhooks.
+/// Errors: `Internal` only for a count the store refuses for good (a bug); anything
+/// that may pass later (throttling, conflicts, a permission not there yet) is
+/// `Unavailable`, so the record is held and comes again.
 pub trait FunnelCounter: Send + Sync {
-    /// Adds `fold`'s tallies unless the lead's counting already reached `fold.through`
-    /// events of the same life, or a later life (or erasure) of the lead.
-    fn count(&self, lead: &LeadId, fold: &Fold) -> impl Future<Output = Result<Counted, StoreError>> + Send;
+    /// The lead's fold mark, read consistently.
+    fn fold_mark(&self, lead: &LeadId) -> impl Future<Output = Result<Option<FoldMark>, StoreError>> + Send;
+
+    /// Adds `fold`'s tallies and moves the lead's mark to `fold.mark()`, in one atomic
+    /// write, only if the mark is still `seen`; `false` (nothing written) if it moved.
+    fn count(
+        &self,
+        lead: &LeadId,
+        seen: Option<FoldMark>,
+        fold: &Fold,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -194,6 +194,35 @@ async fn a_batch_that_fails_midway_comes_again_from_the_failure_and_nothing_is_l
     assert_eq!(store.funnel(day, day).await.unwrap(), funnel);
 }
 
+/// At the upgrade: a write the request path counted itself (the item carries
+/// `funnel_mark`, as items written before the funnel moved to the stream do) is not
+/// counted again from the stream; the next write without it is.
+#[tokio::test]
+async fn a_record_the_request_path_counted_itself_is_not_counted_again() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    let batch = reader.next_batch(100).await.unwrap().unwrap();
+    let mut json = batch.event.clone();
+    let records = json["Records"].as_array_mut().unwrap();
+    let created = records.iter_mut().find(|r| r["eventName"] == "INSERT").unwrap();
+    let count = created["dynamodb"]["NewImage"]["history"]["L"].as_array().unwrap().len() + 1;
+    created["dynamodb"]["NewImage"]["funnel_mark"] = serde_json::json!({ "N": count.to_string() });
+    let event: Event = serde_json::from_value(json).unwrap();
+    let none = Webhooks::new(Vec::new(), RetryPolicy::default(), RetryMode::Caller);
+    let (response, report) = handle(&none, &store, &event).await;
+    assert!(response.batch_item_failures.is_empty(), "{report:?}");
+    assert_eq!(report.counted, 2, "the hand-over and the acceptance, not the intake: {report:?}");
+    let day = leadflow::funnel::Day::of(leadflow_tests::http::NOW);
+    let funnel = store.funnel(day, day).await.unwrap();
+    let entered =
+        |stage| funnel.iter().map(|(_, t)| t.entered.get(&stage).copied().unwrap_or(0)).sum::<u64>();
+    assert_eq!(
+        [entered(Stage::Unqualified), entered(Stage::Mql), entered(Stage::Sql)],
+        [0, 0, 1],
+        "{funnel:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
     let (store, _) = walk_to_sal_and_erase().await;

@@ -36,8 +36,15 @@ pub enum Change {
 pub struct LeadChange {
     pub old: Option<Lead>,
     pub new: Option<Lead>,
+    /// The count an item written before the funnel moved to the stream carries: its
+    /// write counted the lead's funnel events that far itself.
+    pub legacy_counted: Option<u32>,
     pub events: Vec<LeadEvent>,
 }
+
+/// What items written before the funnel moved to the stream carry: how many of the
+/// lead's funnel events that write counted itself, in its own transaction.
+const LEGACY_FUNNEL_MARK: &str = "funnel_mark";
 
 fn is_lead_item(record: &EventRecord) -> bool {
     matches!(
@@ -73,7 +80,13 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
         _ => {}
     }
     let events = derive(old.as_ref(), new.as_ref(), observed);
-    Ok(Change::Lead(Box::new(LeadChange { old, new, events })))
+    let legacy_counted = [&record.change.new_image, &record.change.old_image].into_iter().find_map(|image| {
+        match image.get(LEGACY_FUNNEL_MARK) {
+            Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok(),
+            _ => None,
+        }
+    });
+    Ok(Change::Lead(Box::new(LeadChange { old, new, legacy_counted, events })))
 }
 
 /// What a batch came to.
@@ -122,7 +135,7 @@ pub async fn handle<C: FunnelCounter>(
         };
         // Counted before the events go out: a record redelivered for its webhooks finds
         // itself counted and adds nothing.
-        match count_change(funnel, change.old.as_ref(), change.new.as_ref()).await {
+        match count_change(funnel, change.old.as_ref(), change.new.as_ref(), change.legacy_counted).await {
             Ok(Counted::Added) => report.counted += 1,
             Ok(Counted::Already) => {}
             Err(StoreError::Unavailable(e)) => {

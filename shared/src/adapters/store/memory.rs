@@ -10,7 +10,7 @@ use super::{
     segment_of, Checkpoint, Counted, FunnelCounter, LeadStore, Page, StoreError, QUEUED_STAGES,
 };
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{self, Bucket, Day, Fold, Tally};
+use crate::domain::funnel::{self, Bucket, Day, Fold, FoldMark, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 use crate::domain::stage::Stage;
@@ -31,8 +31,8 @@ pub struct InMemoryStore {
     changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LeadChange>>>,
     checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     funnel: Mutex<BTreeMap<Bucket, Tally>>,
-    /// How far each lead is counted: its life (creation instant) and event count.
-    folds: Mutex<BTreeMap<LeadId, (Timestamp, u32)>>,
+    /// How far each lead is counted (its fold mark).
+    folds: Mutex<BTreeMap<LeadId, FoldMark>>,
 }
 
 impl InMemoryStore {
@@ -68,21 +68,22 @@ impl InMemoryStore {
         self.len() == 0
     }
 
-    /// The funnel's side of a write: its fold added unless counted already.
-    fn count_now(&self, lead: &LeadId, fold: &Fold) -> Counted {
-        if fold.is_empty() {
-            return Counted::Already;
-        }
+    /// The funnel's side of a write, as the events function counts a stream record.
+    fn count_now(&self, old: Option<&Lead>, new: &Lead) -> Counted {
         let mut folds = self.folds.lock().unwrap_or_else(|p| p.into_inner());
-        if folds.get(lead).is_some_and(|mark| *mark >= (fold.life, fold.through)) {
-            return Counted::Already;
-        }
-        folds.insert(lead.clone(), (fold.life, fold.through));
+        let seen = folds.get(&new.id).copied();
+        let Some(counted) = funnel::counted_before(seen, None, old, new) else { return Counted::Already };
+        let Some(fold) = funnel::since(counted, new) else { return Counted::Already };
+        self.apply(&mut folds, &new.id, &fold);
+        Counted::Added
+    }
+
+    fn apply(&self, folds: &mut BTreeMap<LeadId, FoldMark>, lead: &LeadId, fold: &Fold) {
+        folds.insert(lead.clone(), fold.mark());
         let mut tallies = self.funnel.lock().unwrap_or_else(|p| p.into_inner());
         for (bucket, tally) in &fold.tallies {
             tallies.entry(bucket.clone()).or_default().add(tally);
         }
-        Counted::Added
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<LeadId, Lead>> {
@@ -125,7 +126,7 @@ impl LeadStore for InMemoryStore {
         }
         let old = leads.insert(lead.id.clone(), lead.clone());
         // Still under the leads' lock: counted in the order written, as the stream would.
-        self.count_now(&lead.id, &funnel::between(old.as_ref(), lead));
+        self.count_now(old.as_ref(), lead);
         self.report(old, Some(lead.clone()));
         Ok(())
     }
@@ -223,7 +224,16 @@ impl LeadStore for InMemoryStore {
 }
 
 impl FunnelCounter for InMemoryStore {
-    async fn count(&self, lead: &LeadId, fold: &Fold) -> Result<Counted, StoreError> {
-        Ok(self.count_now(lead, fold))
+    async fn fold_mark(&self, lead: &LeadId) -> Result<Option<FoldMark>, StoreError> {
+        Ok(self.folds.lock().unwrap_or_else(|p| p.into_inner()).get(lead).copied())
+    }
+
+    async fn count(&self, lead: &LeadId, seen: Option<FoldMark>, fold: &Fold) -> Result<bool, StoreError> {
+        let mut folds = self.folds.lock().unwrap_or_else(|p| p.into_inner());
+        if folds.get(lead).copied() != seen {
+            return Ok(false);
+        }
+        self.apply(&mut folds, lead, fold);
+        Ok(true)
     }
 }

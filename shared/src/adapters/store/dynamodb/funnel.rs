@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
@@ -13,23 +13,46 @@ use super::errors::{internal, map_sdk_error};
 use super::item::Item;
 use super::DynamoStore;
 use crate::domain::clock::Timestamp;
-use crate::domain::funnel::{duration_bucket, Bucket, Day, Fold, Tally};
+use crate::domain::funnel::{duration_bucket, Bucket, Day, Fold, FoldMark, Tally};
 use crate::domain::identity::LeadId;
 use crate::domain::stage::Stage;
-use crate::usecases::store::{Counted, FunnelCounter, StoreError};
+use crate::usecases::retry::RetryPolicy;
+use crate::usecases::store::{FunnelCounter, StoreError};
 
 /// Attempts of a count that meets other transactions on the same aggregate (several
-/// shards counting into one day): the stream's own retry takes over after these.
-const COUNT_ATTEMPTS: u32 = 5;
+/// shards counting into one day), with full jitter: the stream's own retry takes over
+/// after these.
+const COUNT_RETRY: RetryPolicy =
+    RetryPolicy { max_attempts: 8, base: Duration::from_millis(20), cap: Duration::from_millis(1_000) };
 
 impl FunnelCounter for DynamoStore {
-    /// One transaction: the lead's fold mark moves forward (its condition is what makes a
-    /// redelivered record count nothing) and the aggregates add the fold's tallies.
-    async fn count(&self, lead: &LeadId, fold: &Fold) -> Result<Counted, StoreError> {
-        if fold.is_empty() {
-            return Ok(Counted::Already);
+    async fn fold_mark(&self, lead: &LeadId) -> Result<Option<FoldMark>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::fold_key(lead)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| counting_error("GetItem", e))?;
+        let Some(item) = out.item else { return Ok(None) };
+        let number =
+            |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok());
+        match (number(table::FOLD_LIFE), number(table::FOLD_THROUGH)) {
+            (Some(life), Some(through)) => Ok(Some(FoldMark {
+                life: Timestamp::from_unix(life),
+                through: u32::try_from(through).map_err(internal)?,
+            })),
+            _ => Err(StoreError::Internal(format!("the fold mark of {lead} is not one this store wrote"))),
         }
-        let mark = self.fold_mark(lead, fold)?;
+    }
+
+    /// One transaction: the lead's fold mark moves from `seen` to the fold's (its
+    /// condition is what makes a redelivered or concurrent count add nothing) and the
+    /// aggregates add the fold's tallies.
+    async fn count(&self, lead: &LeadId, seen: Option<FoldMark>, fold: &Fold) -> Result<bool, StoreError> {
+        let mark = self.fold_mark_update(lead, seen, fold)?;
         let mut attempt = 0;
         loop {
             let mut request = self
@@ -42,7 +65,7 @@ impl FunnelCounter for DynamoStore {
                 );
             }
             let error = match request.send().await {
-                Ok(_) => return Ok(Counted::Added),
+                Ok(_) => return Ok(true),
                 Err(SdkError::ServiceError(e)) => match e.err() {
                     TransactWriteItemsError::TransactionCanceledException(c) => {
                         let codes: Vec<String> = c
@@ -52,7 +75,9 @@ impl FunnelCounter for DynamoStore {
                             .map(str::to_owned)
                             .collect();
                         match cancellation(&codes) {
-                            Cancelled::Condition => return Ok(Counted::Already),
+                            // The mark moved since it was read (or this very count landed
+                            // and its answer was lost): read it again.
+                            Cancelled::Condition => return Ok(false),
                             Cancelled::Permanent => {
                                 return Err(StoreError::Internal(format!(
                                     "TransactWriteItems cancelled: {codes:?}"
@@ -63,16 +88,31 @@ impl FunnelCounter for DynamoStore {
                             }
                         }
                     }
-                    _ => map_sdk_error("TransactWriteItems", SdkError::ServiceError(e)),
+                    _ => counting_error("TransactWriteItems", SdkError::ServiceError(e)),
                 },
-                Err(e) => map_sdk_error("TransactWriteItems", e),
+                Err(e) => counting_error("TransactWriteItems", e),
             };
             attempt += 1;
-            if !matches!(error, StoreError::Unavailable(_)) || attempt >= COUNT_ATTEMPTS {
+            if !matches!(error, StoreError::Unavailable(_)) || attempt >= COUNT_RETRY.max_attempts {
                 return Err(error);
             }
-            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            tokio::time::sleep(COUNT_RETRY.backoff(attempt)).await;
         }
+    }
+}
+
+/// A counting error in the events function's terms: only a request the table refuses as
+/// malformed is `Internal` (skipped and alarmed); anything else, a permission not there
+/// yet or a table being restored included, may pass later, so the record is held.
+fn counting_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let refused = matches!(&err, SdkError::ServiceError(e) if e.err().code() == Some("ValidationException"));
+    match map_sdk_error(operation, err) {
+        StoreError::Internal(text) if !refused => StoreError::Unavailable(text),
+        other => other,
     }
 }
 
@@ -115,17 +155,27 @@ impl DynamoStore {
         ])
     }
 
-    /// The lead's fold mark moved to (`fold.life`, `fold.through`), only if it is behind
-    /// it: an earlier life (or erasure), or fewer events of this one.
-    fn fold_mark(&self, lead: &LeadId, fold: &Fold) -> Result<Update, StoreError> {
-        Update::builder()
+    /// The lead's fold mark moved to the fold's, only if it is still `seen`.
+    fn fold_mark_update(
+        &self,
+        lead: &LeadId,
+        seen: Option<FoldMark>,
+        fold: &Fold,
+    ) -> Result<Update, StoreError> {
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::fold_key(lead)))
-            .update_expression("SET #life = :life, #through = :through, #ttl = :ttl")
-            .condition_expression(
-                "attribute_not_exists(#pk) OR #life < :life OR (#life = :life AND #through < :through)",
-            )
-            .expression_attribute_names("#pk", table::PK)
+            .update_expression("SET #life = :life, #through = :through, #ttl = :ttl");
+        update = match seen {
+            None => update
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", table::PK),
+            Some(seen) => update
+                .condition_expression("#life = :seen_life AND #through = :seen_through")
+                .expression_attribute_values(":seen_life", AttributeValue::N(seen.life.unix().to_string()))
+                .expression_attribute_values(":seen_through", AttributeValue::N(seen.through.to_string())),
+        };
+        update
             .expression_attribute_names("#life", table::FOLD_LIFE)
             .expression_attribute_names("#through", table::FOLD_THROUGH)
             .expression_attribute_names("#ttl", table::TTL_ATTRIBUTE)
