@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::matcher::{Facts, Holds, Matcher};
+use super::matcher::{ActivityKinds, Facts, Holds, Matcher};
 
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{Activity, Lead};
@@ -27,11 +27,15 @@ struct CompiledRule {
     matcher: Matcher,
 }
 
-/// A rule that held at scoring time, and until when.
+/// A rule that held at scoring time, and until when; with what a tally needs of it, so
+/// the tallies of the next-change search read only this.
 #[derive(Debug, Clone, Copy)]
 struct Held {
     rule: usize,
     holds: Holds,
+    points: i32,
+    dimension: Dimension,
+    group: Option<usize>,
 }
 
 /// Sub-scores at one instant.
@@ -88,6 +92,7 @@ pub struct Scorer {
     /// The SLA's version and the engagement line's rule id, shared by every score.
     version: Arc<str>,
     engagement_rule: Arc<str>,
+    kinds: ActivityKinds,
 }
 
 /// The reason recorded when scoring moves a lead into `mql`.
@@ -101,6 +106,7 @@ impl Scorer {
     pub fn new(sla: Sla) -> Self {
         let mut group_ids: Vec<(Dimension, String)> = Vec::new();
         let mut rules = Vec::new();
+        let mut kinds = ActivityKinds::default();
         let dims = [
             (Dimension::Fit, &sla.fit),
             (Dimension::Need, &sla.need),
@@ -121,12 +127,15 @@ impl Scorer {
                     dimension,
                     group,
                     points: r.points,
-                    matcher: Matcher::compile(&r.when),
+                    matcher: Matcher::compile(&r.when, &mut kinds),
                 });
             }
         }
-        let disqualifiers =
-            sla.disqualifiers.iter().map(|d| (d.id.clone(), d.reason, Matcher::compile(&d.when))).collect();
+        let disqualifiers = sla
+            .disqualifiers
+            .iter()
+            .map(|d| (d.id.clone(), d.reason, Matcher::compile(&d.when, &mut kinds)))
+            .collect();
         Self {
             half_life_seconds: sla.engagement.half_life_days * 86_400.0,
             groups: group_ids.len(),
@@ -135,6 +144,7 @@ impl Scorer {
             reader: Reader::new(&sla.vocabulary),
             version: sla.version.as_str().into(),
             engagement_rule: "engagement".into(),
+            kinds,
             sla,
         }
     }
@@ -162,14 +172,16 @@ impl Scorer {
 
     /// Scores the lead as of `now`.
     pub fn score(&self, lead: &Lead, now: Timestamp) -> Score {
-        let facts = Facts::of(lead);
+        let facts = Facts::of(lead, &self.kinds);
         let held: Vec<Held> = self
             .rules
             .iter()
             .enumerate()
             .filter_map(|(i, r)| match r.matcher.holds(&facts, now) {
                 Holds::No => None,
-                holds => Some(Held { rule: i, holds }),
+                holds => {
+                    Some(Held { rule: i, holds, points: r.points, dimension: r.dimension, group: r.group })
+                }
             })
             .collect();
         let disq: Vec<(usize, Holds)> = self
@@ -206,7 +218,13 @@ impl Scorer {
             explanation,
             sla_version: self.version.clone(),
             scored_at: now,
-            next_change_at: self.next_change(lead, &held, &disq, now),
+            next_change_at: self.next_change(
+                lead,
+                &held,
+                &disq,
+                now,
+                (self.is_mql(&tally), tally.disqualified),
+            ),
         }
     }
 
@@ -221,24 +239,23 @@ impl Scorer {
         let mut tally = Tally::default();
         let mut groups_taken = GroupsTaken::new(self.groups);
         for h in held.iter().filter(|h| h.holds.at(t)) {
-            let rule = &self.rules[h.rule];
-            if let Some(g) = rule.group {
+            if let Some(g) = h.group {
                 if groups_taken.take(g) {
                     continue;
                 }
             }
-            match rule.dimension {
-                Dimension::Need => tally.need += rule.points,
-                Dimension::Authority => tally.authority += rule.points,
-                Dimension::Readiness => tally.readiness += rule.points,
-                Dimension::Fit => tally.fit += rule.points,
-                Dimension::Engagement => tally.engagement += rule.points,
+            match h.dimension {
+                Dimension::Need => tally.need += h.points,
+                Dimension::Authority => tally.authority += h.points,
+                Dimension::Readiness => tally.readiness += h.points,
+                Dimension::Fit => tally.fit += h.points,
+                Dimension::Engagement => tally.engagement += h.points,
             }
             if let Some(e) = explain.as_deref_mut() {
                 e.push(Contribution {
-                    rule: rule.id.clone(),
-                    dimension: rule.dimension,
-                    points: rule.points,
+                    rule: self.rules[h.rule].id.clone(),
+                    dimension: h.dimension,
+                    points: h.points,
                 });
             }
         }
@@ -287,8 +304,18 @@ impl Scorer {
         held: &[Held],
         disq: &[(usize, Holds)],
         now: Timestamp,
+        initial: (bool, Option<usize>),
     ) -> Option<Timestamp> {
-        let initial = self.decision(lead, held, disq, now);
+        // Nothing that counts against the lead runs out, and no disqualifier stops holding:
+        // from now on every sub-score only falls and the disqualification stays, so a lead
+        // that is not an MQL now never becomes one by time alone.
+        let runs_out = |h: &Holds| matches!(h, Holds::Until(end) if *end > now);
+        if !initial.0
+            && !held.iter().any(|h| h.points < 0 && runs_out(&h.holds))
+            && !disq.iter().any(|(_, h)| runs_out(h))
+        {
+            return None;
+        }
         let mut boundaries: Vec<Timestamp> = held
             .iter()
             .map(|h| h.holds)
