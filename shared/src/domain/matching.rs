@@ -93,6 +93,11 @@ impl Hasher for FxHasher {
         self.add(u64::from(byte));
     }
 
+    // The length a slice's hash starts with: one step, not a byte buffer.
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
     fn finish(&self) -> u64 {
         self.0
     }
@@ -143,7 +148,8 @@ impl ByteSet {
 }
 
 /// Literal pieces of one kind (exact values, prefixes, suffixes): a hash set, the lengths
-/// in it, and the bytes they start or end with.
+/// in it, and filters on the bytes they start (or end) with, so that most words are turned
+/// away without hashing them.
 #[derive(Debug, Clone, Default)]
 struct Pieces {
     set: FxHashSet<Box<[u8]>>,
@@ -151,34 +157,63 @@ struct Pieces {
     lengths: Vec<usize>,
     /// First bytes (exact values, prefixes) or last bytes (suffixes).
     edge: ByteSet,
+    /// The same for the first (last) two bytes, folded into 256 bits.
+    edge2: ByteSet,
+    /// A piece of one byte, which `edge2` cannot speak for.
+    has_one_byte: bool,
+}
+
+/// The 256-bit slot of two bytes.
+fn pair(a: u8, b: u8) -> u8 {
+    a.wrapping_mul(31) ^ b
 }
 
 impl Pieces {
-    fn insert(&mut self, piece: &str, edge: u8) {
-        if let Err(at) = self.lengths.binary_search(&piece.len()) {
-            self.lengths.insert(at, piece.len());
+    /// Adds a piece (not empty); `from_end` for suffixes.
+    fn insert(&mut self, piece: &str, from_end: bool) {
+        let b = piece.as_bytes();
+        if let Err(at) = self.lengths.binary_search(&b.len()) {
+            self.lengths.insert(at, b.len());
         }
+        let (edge, next) = if from_end {
+            (b[b.len() - 1], b.len().checked_sub(2).map(|i| b[i]))
+        } else {
+            (b[0], b.get(1).copied())
+        };
         self.edge.insert(edge);
-        self.set.insert(piece.as_bytes().into());
+        match next {
+            Some(next) => self.edge2.insert(pair(edge, next)),
+            None => self.has_one_byte = true,
+        }
+        self.set.insert(b.into());
     }
 
-    fn is_empty(&self) -> bool {
-        self.set.is_empty()
+    /// Whether a value (not empty) could hold a piece at its start (end).
+    fn may_hold(&self, value: &[u8], from_end: bool) -> bool {
+        if self.set.is_empty() {
+            return false;
+        }
+        let (edge, next) = if from_end {
+            (value[value.len() - 1], value.len().checked_sub(2).map(|i| value[i]))
+        } else {
+            (value[0], value.get(1).copied())
+        };
+        self.edge.has(edge) && (self.has_one_byte || next.is_some_and(|n| self.edge2.has(pair(edge, n))))
     }
 
     fn exact(&self, value: &[u8]) -> bool {
-        !self.is_empty() && self.edge.has(value[0]) && self.set.contains(value)
+        self.may_hold(value, false)
+            && self.lengths.binary_search(&value.len()).is_ok()
+            && self.set.contains(value)
     }
 
     fn prefix_of(&self, value: &[u8]) -> bool {
-        !self.is_empty()
-            && self.edge.has(value[0])
+        self.may_hold(value, false)
             && self.lengths.iter().take_while(|&&l| l <= value.len()).any(|&l| self.set.contains(&value[..l]))
     }
 
     fn suffix_of(&self, value: &[u8]) -> bool {
-        !self.is_empty()
-            && self.edge.has(value[value.len() - 1])
+        self.may_hold(value, true)
             && self
                 .lengths
                 .iter()
@@ -218,8 +253,6 @@ impl GlobSet {
     fn insert(&mut self, pattern: &str) {
         let core = pattern.trim_matches('*');
         let (open_start, open_end) = (pattern.starts_with('*'), pattern.ends_with('*'));
-        let first = |s: &str| s.as_bytes()[0];
-        let last = |s: &str| s.as_bytes()[s.len() - 1];
         if pattern.is_empty() {
             self.empty = true;
         } else if core.is_empty() {
@@ -228,9 +261,9 @@ impl GlobSet {
             self.others.push(Glob::new(pattern));
         } else {
             match (open_start, open_end) {
-                (false, false) => self.exact.insert(core, first(core)),
-                (false, true) => self.prefixes.insert(core, first(core)),
-                (true, false) => self.suffixes.insert(core, last(core)),
+                (false, false) => self.exact.insert(core, false),
+                (false, true) => self.prefixes.insert(core, false),
+                (true, false) => self.suffixes.insert(core, true),
                 (true, true) => self.infixes.push(core.as_bytes().into()),
             }
         }
@@ -322,6 +355,22 @@ impl LowerWords {
 
     pub fn new(text: &str) -> Self {
         let mut out = Self { inline: [0; Self::INLINE], len: 0, heap: Vec::new() };
+        if text.is_ascii() {
+            // Most titles and industries: byte by byte, no character decoding.
+            let mut in_word = false;
+            for b in text.bytes() {
+                if b.is_ascii_alphanumeric() || b == b'*' {
+                    if !in_word && out.len + out.heap.len() > 0 {
+                        out.push_byte(b' ');
+                    }
+                    out.push_byte(b.to_ascii_lowercase());
+                    in_word = true;
+                } else {
+                    in_word = false;
+                }
+            }
+            return out;
+        }
         let mut buf = [0u8; 4];
         for (i, word) in
             text.split(|c: char| !(c.is_alphanumeric() || c == '*')).filter(|w| !w.is_empty()).enumerate()
@@ -329,11 +378,7 @@ impl LowerWords {
             if i > 0 {
                 out.push(" ");
             }
-            if word.is_ascii() {
-                for b in word.bytes() {
-                    out.push_byte(b.to_ascii_lowercase());
-                }
-            } else if word.contains('Σ') {
+            if word.contains('Σ') {
                 // Final sigma: only the whole word's lower-casing knows it.
                 out.push(&word.to_lowercase());
             } else {
@@ -346,7 +391,12 @@ impl LowerWords {
     }
 
     fn push_byte(&mut self, b: u8) {
-        self.push_bytes(std::slice::from_ref(&b));
+        if self.heap.is_empty() && self.len < Self::INLINE {
+            self.inline[self.len] = b;
+            self.len += 1;
+        } else {
+            self.push_bytes(std::slice::from_ref(&b));
+        }
     }
 
     fn push(&mut self, s: &str) {

@@ -87,32 +87,38 @@ impl ActivityKinds {
     }
 }
 
-/// When the lead last did each kind an SLA names: inline for the first kinds.
+/// When the lead last did each kind an SLA names (unix seconds, `i64::MIN` for never):
+/// inline for the first kinds.
 #[derive(Debug)]
 struct ActivityTimes {
-    inline: [Option<Timestamp>; ActivityTimes::INLINE],
-    more: Vec<Option<Timestamp>>,
+    inline: [i64; ActivityTimes::INLINE],
+    more: Vec<i64>,
 }
 
 impl ActivityTimes {
-    const INLINE: usize = 24;
+    const INLINE: usize = 16;
+    const NEVER: i64 = i64::MIN;
 
     fn new(kinds: usize) -> Self {
-        Self { inline: [None; Self::INLINE], more: vec![None; kinds.saturating_sub(Self::INLINE)] }
+        Self {
+            inline: [Self::NEVER; Self::INLINE],
+            more: vec![Self::NEVER; kinds.saturating_sub(Self::INLINE)],
+        }
     }
 
     fn set(&mut self, n: usize, at: Timestamp) {
         match n.checked_sub(Self::INLINE) {
-            None => self.inline[n] = Some(at),
-            Some(m) => self.more[m] = Some(at),
+            None => self.inline[n] = at.unix(),
+            Some(m) => self.more[m] = at.unix(),
         }
     }
 
     fn get(&self, n: usize) -> Option<Timestamp> {
-        match n.checked_sub(Self::INLINE) {
+        let at = match n.checked_sub(Self::INLINE) {
             None => self.inline[n],
             Some(m) => self.more[m],
-        }
+        };
+        (at != Self::NEVER).then(|| Timestamp::from_unix(at))
     }
 }
 
@@ -210,7 +216,17 @@ impl Matcher {
                 _ => Holds::No,
             },
             Matcher::SpamSignals(on) => flag(facts.spam_signals == *on),
-            Matcher::Any(inner) => inner.iter().fold(Holds::No, |acc, m| acc.either(m.holds(lead, now))),
+            Matcher::Any(inner) => {
+                let mut any = Holds::No;
+                for m in inner {
+                    any = any.either(m.holds(lead, now));
+                    // Nothing holds longer than for ever.
+                    if any == Holds::Forever {
+                        break;
+                    }
+                }
+                any
+            }
         }
     }
 }

@@ -173,24 +173,21 @@ impl Scorer {
     /// Scores the lead as of `now`.
     pub fn score(&self, lead: &Lead, now: Timestamp) -> Score {
         let facts = Facts::of(lead, &self.kinds);
-        let held: Vec<Held> = self
-            .rules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r.matcher.holds(&facts, now) {
-                Holds::No => None,
-                holds => {
-                    Some(Held { rule: i, holds, points: r.points, dimension: r.dimension, group: r.group })
-                }
-            })
-            .collect();
-        let disq: Vec<(usize, Holds)> = self
-            .disqualifiers
-            .iter()
-            .enumerate()
-            .map(|(i, (_, _, m))| (i, m.holds(&facts, now)))
-            .filter(|(_, h)| *h != Holds::No)
-            .collect();
+        // Sized once: grown push by push, these were a good part of a score's cost.
+        let mut held = Vec::with_capacity(self.rules.len());
+        for (i, r) in self.rules.iter().enumerate() {
+            let holds = r.matcher.holds(&facts, now);
+            if holds != Holds::No {
+                held.push(Held { rule: i, holds, points: r.points, dimension: r.dimension, group: r.group });
+            }
+        }
+        let mut disq = Vec::with_capacity(self.disqualifiers.len());
+        for (i, (_, _, m)) in self.disqualifiers.iter().enumerate() {
+            let holds = m.holds(&facts, now);
+            if holds != Holds::No {
+                disq.push((i, holds));
+            }
+        }
 
         let mut explanation = Vec::with_capacity(held.len() + 1);
         let tally = self.tally(lead, &held, &disq, now, Some(&mut explanation));
@@ -310,21 +307,18 @@ impl Scorer {
         // from now on every sub-score only falls and the disqualification stays, so a lead
         // that is not an MQL now never becomes one by time alone.
         let runs_out = |h: &Holds| matches!(h, Holds::Until(end) if *end > now);
-        if !initial.0
-            && !held.iter().any(|h| h.points < 0 && runs_out(&h.holds))
-            && !disq.iter().any(|(_, h)| runs_out(h))
-        {
+        let only_falls = !held.iter().any(|h| h.points < 0 && runs_out(&h.holds))
+            && !disq.iter().any(|(_, h)| runs_out(h));
+        if !initial.0 && only_falls {
             return None;
         }
-        let mut boundaries: Vec<Timestamp> = held
-            .iter()
-            .map(|h| h.holds)
-            .chain(disq.iter().map(|(_, h)| *h))
-            .filter_map(|h| match h {
+        let mut boundaries: Vec<Timestamp> = Vec::with_capacity(held.len() + disq.len() + 1);
+        boundaries.extend(held.iter().map(|h| h.holds).chain(disq.iter().map(|(_, h)| *h)).filter_map(|h| {
+            match h {
                 Holds::Until(end) if end > now => Some(end),
                 _ => None,
-            })
-            .collect();
+            }
+        }));
         // After this instant engagement rounds down to zero for good.
         let e = lead.engagement;
         let quiet = if e.points >= 1.0 {
@@ -337,6 +331,19 @@ impl Scorer {
         boundaries.sort_unstable();
         boundaries.dedup();
 
+        if only_falls {
+            // An MQL whose sub-scores only fall stops being one at most once: the first
+            // boundary at which it no longer is, by bisection, then the instant inside the
+            // segment before it.
+            let k = boundaries.partition_point(|&b| self.decision(lead, held, disq, b) == initial);
+            let end = *boundaries.get(k)?;
+            let start = if k == 0 { now } else { boundaries[k - 1] };
+            let last_in = end.plus_seconds(-1);
+            if last_in > start && self.decision(lead, held, disq, last_in) != initial {
+                return Some(self.flip_within(lead, held, disq, start, last_in, initial));
+            }
+            return Some(end);
+        }
         let mut start = now;
         for end in boundaries {
             if start > now && self.decision(lead, held, disq, start) != initial {
@@ -344,30 +351,44 @@ impl Scorer {
             }
             let last_in = end.plus_seconds(-1);
             if initial.0 && last_in > start && self.decision(lead, held, disq, last_in) != initial {
-                // decision(lo) == initial, decision(hi) != initial
-                let (mut lo, mut hi) = (start.unix(), last_in.unix());
-                // No window closes inside the segment: the rules' points are as at its
-                // start, and each probe only decays engagement.
-                let mut rules_only = self.tally(lead, held, disq, start, None);
-                rules_only.engagement -= self.engagement_at(lead, start);
-                let decision_at = |t: Timestamp| {
-                    let mut tally = rules_only;
-                    tally.engagement += self.engagement_at(lead, t);
-                    (self.is_mql(&tally), tally.disqualified)
-                };
-                while hi - lo > 1 {
-                    let mid = lo + (hi - lo) / 2;
-                    if decision_at(Timestamp::from_unix(mid)) == initial {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                return Some(Timestamp::from_unix(hi));
+                return Some(self.flip_within(lead, held, disq, start, last_in, initial));
             }
             start = end;
         }
         None
+    }
+
+    /// The instant in `(start, last_in]` at which an MQL's decision flips, knowing that it
+    /// is `initial` at `start` and not at `last_in`, and that no window closes in between.
+    fn flip_within(
+        &self,
+        lead: &Lead,
+        held: &[Held],
+        disq: &[(usize, Holds)],
+        start: Timestamp,
+        last_in: Timestamp,
+        initial: (bool, Option<usize>),
+    ) -> Timestamp {
+        // decision(lo) == initial, decision(hi) != initial
+        let (mut lo, mut hi) = (start.unix(), last_in.unix());
+        // No window closes inside the segment: the rules' points are as at its
+        // start, and each probe only decays engagement.
+        let mut rules_only = self.tally(lead, held, disq, start, None);
+        rules_only.engagement -= self.engagement_at(lead, start);
+        let decision_at = |t: Timestamp| {
+            let mut tally = rules_only;
+            tally.engagement += self.engagement_at(lead, t);
+            (self.is_mql(&tally), tally.disqualified)
+        };
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if decision_at(Timestamp::from_unix(mid)) == initial {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Timestamp::from_unix(hi)
     }
 
     /// The stage scoring moves the lead to, if any, with the reason.
