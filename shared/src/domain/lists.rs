@@ -1,15 +1,15 @@
 //! Domain lists the world maintains, vendored as data with version and licence
 //! (`shared/sla/lists/`, refreshed by `infra/refresh-domain-lists.sh`): free-mail
-//! providers, disposable addresses, universities. Each is parsed once, on first use, into
-//! a hash set of slices of the text; a lookup hashes the domain (and each parent) once and
-//! allocates nothing.
+//! providers, disposable addresses, universities. They are parsed once, on first use, into
+//! one hash map of slices of the text; a lookup hashes the domain (and each parent) once
+//! for all lists and allocates nothing.
 
 use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::matching::FxHashSet;
+use crate::domain::matching::FxHashMap;
 
 /// A vendored list an SLA rule can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -30,55 +30,85 @@ const UNIVERSITIES: &str = include_str!("../../sla/lists/universities.txt");
 const UNIVERSITY_SUFFIXES: &str = include_str!("../../sla/lists/universities-suffixes.txt");
 const UNIVERSITY_STOPLIST: &str = include_str!("../../sla/lists/universities-stoplist.txt");
 
-struct Domains(FxHashSet<&'static str>);
+/// Which files list a domain: one bit per file.
+const FREE: u8 = 1;
+const THROWAWAY: u8 = 2;
+const ACADEMIC: u8 = 4;
+const ACADEMIC_SUFFIX: u8 = 8;
+const NEVER_ACADEMIC: u8 = 16;
 
-impl Domains {
-    fn parse(text: &'static str) -> Self {
-        Self(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
-    }
+/// The domains of a list file: every line but comments and blank ones.
+fn domains(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
 
-    fn has(&self, domain: &str) -> bool {
-        self.0.contains(domain)
-    }
-
-    /// The domain or any parent domain (`a.b.example.de`, `b.example.de`, `example.de`, `de`).
-    fn has_or_parent(&self, domain: &str) -> bool {
-        let mut rest = domain;
-        loop {
-            if self.has(rest) {
-                return true;
+/// All five files in one hash map, domain -> the files that list it, so a domain and each
+/// parent are looked up once for every list.
+fn table() -> &'static FxHashMap<&'static str, u8> {
+    static TABLE: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let files = [
+            (FREE_MAIL, FREE),
+            (DISPOSABLE, THROWAWAY),
+            (UNIVERSITIES, ACADEMIC),
+            (UNIVERSITY_SUFFIXES, ACADEMIC_SUFFIX),
+            (UNIVERSITY_STOPLIST, NEVER_ACADEMIC),
+        ];
+        // Sized once: the lists hold ~96,000 domains, and growing the table rehashes them all.
+        let lines = files.iter().map(|(text, _)| text.bytes().filter(|&b| b == b'\n').count()).sum();
+        let mut table = FxHashMap::with_capacity_and_hasher(lines, Default::default());
+        for (text, file) in files {
+            for domain in domains(text) {
+                *table.entry(domain).or_insert(0) |= file;
             }
-            match rest.split_once('.') {
-                Some((_, parent)) => rest = parent,
-                None => return false,
+        }
+        table
+    })
+}
+
+/// The lists an email domain is on: the domain and each parent domain
+/// (`a.b.example.de`: `b.example.de`, `example.de`, `de`) looked up once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    /// Files that list the domain itself.
+    own: u8,
+    /// Files that list a parent domain.
+    parents: u8,
+}
+
+impl Membership {
+    /// Looks an email domain (lower case, as intake normalises it) up.
+    pub fn of(domain: &str) -> Self {
+        let table = table();
+        let own = table.get(domain).copied().unwrap_or(0);
+        let mut parents = 0;
+        let mut rest = domain;
+        while let Some(dot) = rest.bytes().position(|b| b == b'.') {
+            rest = &rest[dot + 1..];
+            parents |= table.get(rest).copied().unwrap_or(0);
+        }
+        Self { own, parents }
+    }
+
+    /// Whether the domain is on the list.
+    pub fn on(self, list: DomainList) -> bool {
+        let own_or_parent = self.own | self.parents;
+        match list {
+            DomainList::FreeMail => self.own & FREE != 0,
+            DomainList::Disposable => own_or_parent & THROWAWAY != 0,
+            // The stoplist overrides; every domain under an academic suffix is academic.
+            DomainList::University => {
+                own_or_parent & NEVER_ACADEMIC == 0
+                    && (own_or_parent & ACADEMIC != 0 || self.parents & ACADEMIC_SUFFIX != 0)
             }
         }
     }
-}
-
-fn list(cell: &'static OnceLock<Domains>, text: &'static str) -> &'static Domains {
-    cell.get_or_init(|| Domains::parse(text))
 }
 
 impl DomainList {
     /// Whether an email domain (lower case, as intake normalises it) is on the list.
     pub fn contains(self, domain: &str) -> bool {
-        static FREE: OnceLock<Domains> = OnceLock::new();
-        static THROWAWAY: OnceLock<Domains> = OnceLock::new();
-        static ACADEMIC: OnceLock<Domains> = OnceLock::new();
-        static SUFFIXES: OnceLock<Domains> = OnceLock::new();
-        static STOP: OnceLock<Domains> = OnceLock::new();
-        match self {
-            DomainList::FreeMail => list(&FREE, FREE_MAIL).has(domain),
-            DomainList::Disposable => list(&THROWAWAY, DISPOSABLE).has_or_parent(domain),
-            DomainList::University => {
-                !list(&STOP, UNIVERSITY_STOPLIST).has_or_parent(domain)
-                    && (list(&ACADEMIC, UNIVERSITIES).has_or_parent(domain)
-                        || domain.split_once('.').is_some_and(|(_, parent)| {
-                            list(&SUFFIXES, UNIVERSITY_SUFFIXES).has_or_parent(parent)
-                        }))
-            }
-        }
+        Membership::of(domain).on(self)
     }
 
     /// Name, version line and licence line of the vendored file, for the README and logs.

@@ -6,8 +6,8 @@ use std::cell::OnceCell;
 use crate::domain::clock::Timestamp;
 use crate::domain::identity::ascii_domain;
 use crate::domain::lead::{email_domain, Lead};
-use crate::domain::lists::DomainList;
-use crate::domain::matching::{answer_key, words, GlobSet, KeywordSet};
+use crate::domain::lists::{DomainList, Membership};
+use crate::domain::matching::{answer_key, FxHashMap, GlobSet, KeywordSet, LowerWords};
 use crate::domain::reading::{BudgetRole, Intents, JobFunction, Seniority, Timeframe};
 use crate::domain::sla::{AnswerField, Condition};
 
@@ -24,7 +24,8 @@ pub(crate) enum Matcher {
     EmailLocal(GlobSet),
     Filled(Vec<String>),
     Answer(AnswerField, GlobSet, Option<i64>),
-    Activity(Vec<String>, Option<i64>),
+    /// Indexes into [`ActivityKinds`], and the window.
+    Activity(Vec<usize>, Option<i64>),
     EmailList(Vec<DomainList>),
     Seniority(Vec<Seniority>),
     JobFunction(Vec<JobFunction>),
@@ -63,8 +64,66 @@ impl Holds {
     }
 }
 
+/// The activity kinds an SLA's rules name, numbered: a lead's latest activities are looked
+/// up once per scoring into a table by number, not once per rule by name.
+#[derive(Debug, Default)]
+pub(crate) struct ActivityKinds(FxHashMap<String, usize>);
+
+impl ActivityKinds {
+    fn number(&mut self, kind: &str) -> usize {
+        let next = self.0.len();
+        *self.0.entry(kind.to_owned()).or_insert(next)
+    }
+
+    /// When the lead last did each numbered kind.
+    fn latest(&self, lead: &Lead) -> ActivityTimes {
+        let mut times = ActivityTimes::new(self.0.len());
+        for (kind, at) in &lead.last_activity {
+            if let Some(&n) = self.0.get(kind) {
+                times.set(n, *at);
+            }
+        }
+        times
+    }
+}
+
+/// When the lead last did each kind an SLA names (unix seconds, `i64::MIN` for never):
+/// inline for the first kinds.
+#[derive(Debug)]
+struct ActivityTimes {
+    inline: [i64; ActivityTimes::INLINE],
+    more: Vec<i64>,
+}
+
+impl ActivityTimes {
+    const INLINE: usize = 16;
+    const NEVER: i64 = i64::MIN;
+
+    fn new(kinds: usize) -> Self {
+        Self {
+            inline: [Self::NEVER; Self::INLINE],
+            more: vec![Self::NEVER; kinds.saturating_sub(Self::INLINE)],
+        }
+    }
+
+    fn set(&mut self, n: usize, at: Timestamp) {
+        match n.checked_sub(Self::INLINE) {
+            None => self.inline[n] = at.unix(),
+            Some(m) => self.more[m] = at.unix(),
+        }
+    }
+
+    fn get(&self, n: usize) -> Option<Timestamp> {
+        let at = match n.checked_sub(Self::INLINE) {
+            None => self.inline[n],
+            Some(m) => self.more[m],
+        };
+        (at != Self::NEVER).then(|| Timestamp::from_unix(at))
+    }
+}
+
 impl Matcher {
-    pub(crate) fn compile(c: &Condition) -> Matcher {
+    pub(crate) fn compile(c: &Condition, kinds: &mut ActivityKinds) -> Matcher {
         let days = |d: &Option<u32>| d.map(|d| i64::from(d) * 86_400);
         match c {
             Condition::JobTitle(k) => Matcher::JobTitle(KeywordSet::new(k)),
@@ -81,7 +140,9 @@ impl Matcher {
                     values.iter().map(|v| answer_key(v).replace("_*", "*").replace("*_", "*")).collect();
                 Matcher::Answer(*field, GlobSet::new(&keys), days(within_days))
             }
-            Condition::Activity { kinds, within_days } => Matcher::Activity(kinds.clone(), days(within_days)),
+            Condition::Activity { kinds: named, within_days } => {
+                Matcher::Activity(named.iter().map(|k| kinds.number(k)).collect(), days(within_days))
+            }
             Condition::EmailList(l) => Matcher::EmailList(l.clone()),
             Condition::Seniority(s) => Matcher::Seniority(s.clone()),
             Condition::JobFunction(f) => Matcher::JobFunction(f.clone()),
@@ -96,7 +157,7 @@ impl Matcher {
                 Matcher::Intent(any.iter().copied().collect(), days(within_days))
             }
             Condition::SpamSignals(on) => Matcher::SpamSignals(*on),
-            Condition::Any(inner) => Matcher::Any(inner.iter().map(Matcher::compile).collect()),
+            Condition::Any(inner) => Matcher::Any(inner.iter().map(|c| Matcher::compile(c, kinds)).collect()),
         }
     }
 
@@ -115,10 +176,10 @@ impl Matcher {
         };
         let facts = &lead.lead.facts;
         match self {
-            Matcher::JobTitle(k) => flag(k.found_in(lead.job_title())),
-            Matcher::Message(k) => flag(k.found_in(lead.message())),
-            Matcher::Company(k) => flag(k.found_in(lead.company())),
-            Matcher::Industry(k) => flag(k.found_in(lead.industry())),
+            Matcher::JobTitle(k) => flag(k.found_in_words(lead.job_title())),
+            Matcher::Message(k) => flag(k.found_in_words(lead.message())),
+            Matcher::Company(k) => flag(k.found_in_words(lead.company())),
+            Matcher::Industry(k) => flag(k.found_in_words(lead.industry())),
             Matcher::Country(codes) => flag(lead.country.is_some_and(|c| codes.iter().any(|x| x == c))),
             Matcher::CompanySize(min, max) => flag(
                 lead.company_size.is_some_and(|s| min.is_none_or(|m| s >= m) && max.is_none_or(|m| s <= m)),
@@ -133,13 +194,13 @@ impl Matcher {
                 _ => Holds::No,
             },
             Matcher::Activity(kinds, w) => {
-                let latest = kinds.iter().filter_map(|k| lead.lead.last_activity.get(k)).max();
+                let latest = kinds.iter().filter_map(|&k| lead.activity_at.get(k)).max();
                 match latest {
-                    Some(at) => window(*at, *w),
+                    Some(at) => window(at, *w),
                     None => Holds::No,
                 }
             }
-            Matcher::EmailList(lists) => flag(lists.iter().any(|l| l.contains(&lead.domain))),
+            Matcher::EmailList(lists) => flag(lists.iter().any(|l| lead.membership().on(*l))),
             Matcher::Seniority(s) => flag(facts.seniority.is_some_and(|x| s.contains(&x))),
             Matcher::JobFunction(f) => flag(facts.function.is_some_and(|x| f.contains(&x))),
             Matcher::BudgetRole(b) => flag(facts.budget_role.is_some_and(|x| b.contains(&x))),
@@ -155,7 +216,17 @@ impl Matcher {
                 _ => Holds::No,
             },
             Matcher::SpamSignals(on) => flag(facts.spam_signals == *on),
-            Matcher::Any(inner) => inner.iter().fold(Holds::No, |acc, m| acc.either(m.holds(lead, now))),
+            Matcher::Any(inner) => {
+                let mut any = Holds::No;
+                for m in inner {
+                    any = any.either(m.holds(lead, now));
+                    // Nothing holds longer than for ever.
+                    if any == Holds::Forever {
+                        break;
+                    }
+                }
+                any
+            }
         }
     }
 }
@@ -165,11 +236,14 @@ impl Matcher {
 /// company name or the message's words).
 pub(crate) struct Facts<'a> {
     lead: &'a Lead,
-    job_title: OnceCell<Vec<String>>,
-    message: OnceCell<Vec<String>>,
-    company: OnceCell<Vec<String>>,
-    industry: OnceCell<Vec<String>>,
+    job_title: OnceCell<LowerWords>,
+    message: OnceCell<LowerWords>,
+    company: OnceCell<LowerWords>,
+    industry: OnceCell<LowerWords>,
     answer_keys: [OnceCell<Option<String>>; 3],
+    activity_at: ActivityTimes,
+    /// The lists the email's domain is on, looked up once for every list rule.
+    membership: OnceCell<Membership>,
     country: Option<&'a str>,
     company_size: Option<u32>,
     /// The email's domain in its IDNA ASCII form, as domain lists and SLA patterns spell it.
@@ -185,24 +259,28 @@ impl Facts<'_> {
         answer.as_ref().map(|a| a.at)
     }
 
-    fn words<'s>(cell: &'s OnceCell<Vec<String>>, text: Option<&str>) -> &'s [String] {
-        cell.get_or_init(|| text.map(words).unwrap_or_default())
+    fn words<'s>(cell: &'s OnceCell<LowerWords>, text: Option<&str>) -> &'s LowerWords {
+        cell.get_or_init(|| LowerWords::new(text.unwrap_or_default()))
     }
 
-    fn job_title(&self) -> &[String] {
+    fn job_title(&self) -> &LowerWords {
         Self::words(&self.job_title, self.lead.profile.job_title.as_deref())
     }
 
-    fn message(&self) -> &[String] {
+    fn message(&self) -> &LowerWords {
         Self::words(&self.message, self.lead.answers.message.as_ref().map(|m| m.value.as_str()))
     }
 
-    fn company(&self) -> &[String] {
+    fn company(&self) -> &LowerWords {
         Self::words(&self.company, self.lead.profile.company.as_deref())
     }
 
-    fn industry(&self) -> &[String] {
+    fn industry(&self) -> &LowerWords {
         Self::words(&self.industry, self.lead.profile.industry.as_deref())
+    }
+
+    fn membership(&self) -> Membership {
+        *self.membership.get_or_init(|| Membership::of(&self.domain))
     }
 
     /// An answer's comparable key ([`answer_key`]) and when it was given.
@@ -220,7 +298,7 @@ impl Facts<'_> {
 }
 
 impl<'a> Facts<'a> {
-    pub(crate) fn of(lead: &'a Lead) -> Self {
+    pub(crate) fn of(lead: &'a Lead, kinds: &ActivityKinds) -> Self {
         let p = &lead.profile;
         Self {
             lead,
@@ -229,6 +307,8 @@ impl<'a> Facts<'a> {
             company: OnceCell::new(),
             industry: OnceCell::new(),
             answer_keys: Default::default(),
+            membership: OnceCell::new(),
+            activity_at: kinds.latest(lead),
             country: p.country.as_deref(),
             company_size: p.company_size,
             domain: {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::matcher::{Facts, Holds, Matcher};
+use super::matcher::{ActivityKinds, Facts, Holds, Matcher};
 
 use crate::domain::clock::Timestamp;
 use crate::domain::lead::{Activity, Lead};
@@ -27,11 +27,15 @@ struct CompiledRule {
     matcher: Matcher,
 }
 
-/// A rule that held at scoring time, and until when.
+/// A rule that held at scoring time, and until when; with what a tally needs of it, so
+/// the tallies of the next-change search read only this.
 #[derive(Debug, Clone, Copy)]
 struct Held {
     rule: usize,
     holds: Holds,
+    points: i32,
+    dimension: Dimension,
+    group: Option<usize>,
 }
 
 /// Sub-scores at one instant.
@@ -88,6 +92,7 @@ pub struct Scorer {
     /// The SLA's version and the engagement line's rule id, shared by every score.
     version: Arc<str>,
     engagement_rule: Arc<str>,
+    kinds: ActivityKinds,
 }
 
 /// The reason recorded when scoring moves a lead into `mql`.
@@ -101,6 +106,7 @@ impl Scorer {
     pub fn new(sla: Sla) -> Self {
         let mut group_ids: Vec<(Dimension, String)> = Vec::new();
         let mut rules = Vec::new();
+        let mut kinds = ActivityKinds::default();
         let dims = [
             (Dimension::Fit, &sla.fit),
             (Dimension::Need, &sla.need),
@@ -121,12 +127,15 @@ impl Scorer {
                     dimension,
                     group,
                     points: r.points,
-                    matcher: Matcher::compile(&r.when),
+                    matcher: Matcher::compile(&r.when, &mut kinds),
                 });
             }
         }
-        let disqualifiers =
-            sla.disqualifiers.iter().map(|d| (d.id.clone(), d.reason, Matcher::compile(&d.when))).collect();
+        let disqualifiers = sla
+            .disqualifiers
+            .iter()
+            .map(|d| (d.id.clone(), d.reason, Matcher::compile(&d.when, &mut kinds)))
+            .collect();
         Self {
             half_life_seconds: sla.engagement.half_life_days * 86_400.0,
             groups: group_ids.len(),
@@ -135,6 +144,7 @@ impl Scorer {
             reader: Reader::new(&sla.vocabulary),
             version: sla.version.as_str().into(),
             engagement_rule: "engagement".into(),
+            kinds,
             sla,
         }
     }
@@ -162,23 +172,22 @@ impl Scorer {
 
     /// Scores the lead as of `now`.
     pub fn score(&self, lead: &Lead, now: Timestamp) -> Score {
-        let facts = Facts::of(lead);
-        let held: Vec<Held> = self
-            .rules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r.matcher.holds(&facts, now) {
-                Holds::No => None,
-                holds => Some(Held { rule: i, holds }),
-            })
-            .collect();
-        let disq: Vec<(usize, Holds)> = self
-            .disqualifiers
-            .iter()
-            .enumerate()
-            .map(|(i, (_, _, m))| (i, m.holds(&facts, now)))
-            .filter(|(_, h)| *h != Holds::No)
-            .collect();
+        let facts = Facts::of(lead, &self.kinds);
+        // Sized once: grown push by push, these were a good part of a score's cost.
+        let mut held = Vec::with_capacity(self.rules.len());
+        for (i, r) in self.rules.iter().enumerate() {
+            let holds = r.matcher.holds(&facts, now);
+            if holds != Holds::No {
+                held.push(Held { rule: i, holds, points: r.points, dimension: r.dimension, group: r.group });
+            }
+        }
+        let mut disq = Vec::with_capacity(self.disqualifiers.len());
+        for (i, (_, _, m)) in self.disqualifiers.iter().enumerate() {
+            let holds = m.holds(&facts, now);
+            if holds != Holds::No {
+                disq.push((i, holds));
+            }
+        }
 
         let mut explanation = Vec::with_capacity(held.len() + 1);
         let tally = self.tally(lead, &held, &disq, now, Some(&mut explanation));
@@ -206,7 +215,13 @@ impl Scorer {
             explanation,
             sla_version: self.version.clone(),
             scored_at: now,
-            next_change_at: self.next_change(lead, &held, &disq, now),
+            next_change_at: self.next_change(
+                lead,
+                &held,
+                &disq,
+                now,
+                (self.is_mql(&tally), tally.disqualified),
+            ),
         }
     }
 
@@ -221,24 +236,23 @@ impl Scorer {
         let mut tally = Tally::default();
         let mut groups_taken = GroupsTaken::new(self.groups);
         for h in held.iter().filter(|h| h.holds.at(t)) {
-            let rule = &self.rules[h.rule];
-            if let Some(g) = rule.group {
+            if let Some(g) = h.group {
                 if groups_taken.take(g) {
                     continue;
                 }
             }
-            match rule.dimension {
-                Dimension::Need => tally.need += rule.points,
-                Dimension::Authority => tally.authority += rule.points,
-                Dimension::Readiness => tally.readiness += rule.points,
-                Dimension::Fit => tally.fit += rule.points,
-                Dimension::Engagement => tally.engagement += rule.points,
+            match h.dimension {
+                Dimension::Need => tally.need += h.points,
+                Dimension::Authority => tally.authority += h.points,
+                Dimension::Readiness => tally.readiness += h.points,
+                Dimension::Fit => tally.fit += h.points,
+                Dimension::Engagement => tally.engagement += h.points,
             }
             if let Some(e) = explain.as_deref_mut() {
                 e.push(Contribution {
-                    rule: rule.id.clone(),
-                    dimension: rule.dimension,
-                    points: rule.points,
+                    rule: self.rules[h.rule].id.clone(),
+                    dimension: h.dimension,
+                    points: h.points,
                 });
             }
         }
@@ -287,17 +301,24 @@ impl Scorer {
         held: &[Held],
         disq: &[(usize, Holds)],
         now: Timestamp,
+        initial: (bool, Option<usize>),
     ) -> Option<Timestamp> {
-        let initial = self.decision(lead, held, disq, now);
-        let mut boundaries: Vec<Timestamp> = held
-            .iter()
-            .map(|h| h.holds)
-            .chain(disq.iter().map(|(_, h)| *h))
-            .filter_map(|h| match h {
+        // Nothing that counts against the lead runs out, and no disqualifier stops holding:
+        // from now on every sub-score only falls and the disqualification stays, so a lead
+        // that is not an MQL now never becomes one by time alone.
+        let runs_out = |h: &Holds| matches!(h, Holds::Until(end) if *end > now);
+        let only_falls = !held.iter().any(|h| h.points < 0 && runs_out(&h.holds))
+            && !disq.iter().any(|(_, h)| runs_out(h));
+        if !initial.0 && only_falls {
+            return None;
+        }
+        let mut boundaries: Vec<Timestamp> = Vec::with_capacity(held.len() + disq.len() + 1);
+        boundaries.extend(held.iter().map(|h| h.holds).chain(disq.iter().map(|(_, h)| *h)).filter_map(|h| {
+            match h {
                 Holds::Until(end) if end > now => Some(end),
                 _ => None,
-            })
-            .collect();
+            }
+        }));
         // After this instant engagement rounds down to zero for good.
         let e = lead.engagement;
         let quiet = if e.points >= 1.0 {
@@ -310,6 +331,19 @@ impl Scorer {
         boundaries.sort_unstable();
         boundaries.dedup();
 
+        if only_falls {
+            // An MQL whose sub-scores only fall stops being one at most once: the first
+            // boundary at which it no longer is, by bisection, then the instant inside the
+            // segment before it.
+            let k = boundaries.partition_point(|&b| self.decision(lead, held, disq, b) == initial);
+            let end = *boundaries.get(k)?;
+            let start = if k == 0 { now } else { boundaries[k - 1] };
+            let last_in = end.plus_seconds(-1);
+            if last_in > start && self.decision(lead, held, disq, last_in) != initial {
+                return Some(self.flip_within(lead, held, disq, start, last_in, initial));
+            }
+            return Some(end);
+        }
         let mut start = now;
         for end in boundaries {
             if start > now && self.decision(lead, held, disq, start) != initial {
@@ -317,30 +351,44 @@ impl Scorer {
             }
             let last_in = end.plus_seconds(-1);
             if initial.0 && last_in > start && self.decision(lead, held, disq, last_in) != initial {
-                // decision(lo) == initial, decision(hi) != initial
-                let (mut lo, mut hi) = (start.unix(), last_in.unix());
-                // No window closes inside the segment: the rules' points are as at its
-                // start, and each probe only decays engagement.
-                let mut rules_only = self.tally(lead, held, disq, start, None);
-                rules_only.engagement -= self.engagement_at(lead, start);
-                let decision_at = |t: Timestamp| {
-                    let mut tally = rules_only;
-                    tally.engagement += self.engagement_at(lead, t);
-                    (self.is_mql(&tally), tally.disqualified)
-                };
-                while hi - lo > 1 {
-                    let mid = lo + (hi - lo) / 2;
-                    if decision_at(Timestamp::from_unix(mid)) == initial {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                return Some(Timestamp::from_unix(hi));
+                return Some(self.flip_within(lead, held, disq, start, last_in, initial));
             }
             start = end;
         }
         None
+    }
+
+    /// The instant in `(start, last_in]` at which an MQL's decision flips, knowing that it
+    /// is `initial` at `start` and not at `last_in`, and that no window closes in between.
+    fn flip_within(
+        &self,
+        lead: &Lead,
+        held: &[Held],
+        disq: &[(usize, Holds)],
+        start: Timestamp,
+        last_in: Timestamp,
+        initial: (bool, Option<usize>),
+    ) -> Timestamp {
+        // decision(lo) == initial, decision(hi) != initial
+        let (mut lo, mut hi) = (start.unix(), last_in.unix());
+        // No window closes inside the segment: the rules' points are as at its
+        // start, and each probe only decays engagement.
+        let mut rules_only = self.tally(lead, held, disq, start, None);
+        rules_only.engagement -= self.engagement_at(lead, start);
+        let decision_at = |t: Timestamp| {
+            let mut tally = rules_only;
+            tally.engagement += self.engagement_at(lead, t);
+            (self.is_mql(&tally), tally.disqualified)
+        };
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if decision_at(Timestamp::from_unix(mid)) == initial {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Timestamp::from_unix(hi)
     }
 
     /// The stage scoring moves the lead to, if any, with the reason.
