@@ -43,7 +43,7 @@ pub async fn follow_stream(endpoint: String, table: String, webhooks: Arc<Webhoo
             }
         };
         let failed = match serde_json::from_value::<DynamodbEvent>(batch.event.clone()) {
-            Ok(event) => handle(&webhooks, &event)
+            Ok(event) => handle(&webhooks, None, &event)
                 .await
                 .0
                 .batch_item_failures

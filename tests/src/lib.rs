@@ -18,6 +18,7 @@ pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 pub mod bench;
 pub mod emulator;
 pub mod fault_proxy;
+pub mod moto;
 pub mod secrets_manager;
 pub mod store_contract;
 mod submission;

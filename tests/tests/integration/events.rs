@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::dynamodb::Event;
+use leadflow::bus::EventBus;
 use leadflow::http::{acceptance, handover, intake, route, Auth};
 use leadflow::lambda::events::handle;
 use leadflow::webhooks::delivery::{RetryMode, RetryPolicy, Webhooks};
@@ -54,13 +55,22 @@ async fn walk_to_sal_and_erase() -> (leadflow::store::DynamoStore, Vec<String>) 
 /// Every batch of the stream through the handler, as the event source mapping would
 /// (a reported failure comes again from that record), until the stream is drained.
 async fn drain(reader: &mut StreamReader, hooks: &Webhooks, batch_size: usize) -> Vec<Option<String>> {
+    drain_to(reader, hooks, None, batch_size).await
+}
+
+async fn drain_to(
+    reader: &mut StreamReader,
+    hooks: &Webhooks,
+    bus: Option<&EventBus>,
+    batch_size: usize,
+) -> Vec<Option<String>> {
     let mut outcomes = Vec::new();
     for _ in 0..50 {
         let Some(batch) = reader.next_batch(batch_size).await.expect("the stream reads") else {
             return outcomes;
         };
         let event: Event = serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
-        let (response, report) = handle(hooks, &event).await;
+        let (response, report) = handle(hooks, bus, &event).await;
         let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
         assert_eq!(failed, report.failed_at);
         reader.commit(&batch, failed.as_deref());
@@ -191,7 +201,7 @@ async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
         .unwrap();
     record["dynamodb"]["NewImage"]["stage"] = serde_json::json!({ "S": "bogus" });
     let event: Event = serde_json::from_value(json).unwrap();
-    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &event).await;
+    let (response, report) = handle(&hooks(&rx.url("/crm"), false), None, &event).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(report.unreadable, 1);
     let got = rx.accepted("/crm");
@@ -304,4 +314,65 @@ async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in
         assert_eq!(rx.received()[0].id, accepted[0].id, "the 503'd event came again with its id");
         assert_eq!(accepted[2].body["data"], serde_json::json!({ "lead_id": id }));
     }
+}
+
+/// The bus on moto's EventBridge: a rule sends every `leadflow` event to an SQS queue,
+/// which the test reads back.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_walk_reaches_the_bus_once_per_event_without_personal_data_even_after_a_failed_put() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let (bus_name, queue) = leadflow_tests::moto::bus_into_queue("leadflow-bus").await;
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    // The subscriber opted in to the person; the bus still gets none.
+    let subscribers = hooks(&rx.url("/crm"), true);
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+
+    let bus = EventBus::new(leadflow_tests::moto::eventbridge(), bus_name.clone());
+    let batch = reader.next_batch(100).await.unwrap().unwrap();
+    let event: Event = serde_json::from_value(batch.event.clone()).unwrap();
+
+    // A webhook not delivered: the record will come again, so nothing goes on the bus yet.
+    let down = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(503)).await;
+    let (response, report) = handle(&hooks(&down.url("/crm"), true), Some(&bus), &event).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
+    assert_eq!(report.on_bus, 0, "{report:?}");
+
+    // A bus that does not exist: every call fails, the first lead record stops the batch.
+    let missing = EventBus::new(leadflow_tests::moto::eventbridge(), format!("{bus_name}-missing"));
+    let (response, report) = handle(&subscribers, Some(&missing), &event).await;
+    let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
+    assert!(failed.is_some(), "{report:?}");
+    assert_eq!((report.records, report.on_bus), (1, 0), "{report:?}");
+    let first_record_events = report.delivered;
+    assert!(first_record_events > 0, "{report:?}");
+    reader.commit(&batch, failed.as_deref());
+
+    // The real bus: the record comes again, then the rest.
+    let outcomes = drain_to(&mut reader, &subscribers, Some(&bus), 100).await;
+    assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
+
+    let hooks_got = rx.accepted("/crm");
+    // The first record came twice to the webhook (its put failed), the others once.
+    assert_eq!(hooks_got.len(), 5 + first_record_events, "{:?}", types(&hooks_got));
+    let on_bus = leadflow_tests::moto::drain_queue(&queue).await;
+    let mut seen: Vec<(String, serde_json::Value)> =
+        on_bus.iter().map(|m| (m["detail-type"].as_str().unwrap().to_owned(), m["detail"].clone())).collect();
+    assert!(on_bus.iter().all(|m| m["source"] == "leadflow"), "{on_bus:#?}");
+    // Each event once, its detail the webhook body without the person, plus its id.
+    let mut want: Vec<(String, serde_json::Value)> = hooks_got[first_record_events..]
+        .iter()
+        .map(|r| {
+            let mut detail = r.body.clone();
+            detail["data"].as_object_mut().unwrap().remove("person");
+            detail["id"] = serde_json::json!(r.id);
+            (r.body["type"].as_str().unwrap().to_owned(), detail)
+        })
+        .collect();
+    seen.sort_by_key(|(_, d)| d["id"].as_str().unwrap().to_owned());
+    want.sort_by_key(|(_, d)| d["id"].as_str().unwrap().to_owned());
+    assert_eq!(seen, want);
+    assert_eq!(seen.len(), 5);
+    assert!(hooks_got.iter().any(|r| r.body["data"].get("person").is_some()), "the opt-in works");
+    let all = serde_json::to_string(&on_bus).unwrap();
+    assert!(!all.contains("nordwind") && !all.contains("Anna"), "{all}");
 }

@@ -254,6 +254,45 @@ fn the_events_function_reads_the_stream_with_partial_batch_responses_and_its_sec
     }
 }
 
+/// The bus the template creates is the one the events function is told of, and the only
+/// one it may put events on; no other function may.
+#[test]
+fn the_events_function_puts_lead_events_on_the_templates_bus_and_only_there() {
+    let t = template();
+    let tagged = |v: &Value| format!("{v:?}");
+    let buses: Vec<&str> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Events::EventBus"))
+        .map(|(name, _)| s(name))
+        .collect();
+    assert_eq!(buses, ["LeadEvents"]);
+    let f = &t["Resources"]["EventsFunction"];
+    assert_eq!(
+        reference(&f["Properties"]["Environment"]["Variables"][leadflow::config::EVENT_BUS]),
+        Some("LeadEvents")
+    );
+    let puts: Vec<&Value> = f["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|st| tagged(&st["Action"]).contains("events:"))
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(
+        puts[0]["Action"].as_sequence().unwrap().iter().map(s).collect::<Vec<_>>(),
+        ["events:PutEvents"]
+    );
+    let resource = tagged(&puts[0]["Resource"]);
+    assert!(resource.contains("GetAtt") && resource.contains("LeadEvents.Arn"), "{resource}");
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if s(name) != "EventsFunction" && s(name) != "LeadEvents" {
+            assert!(!tagged(resource).contains("events:PutEvents"), "{name:?} may put events");
+        }
+    }
+}
+
 /// Every metric filter counts a log line the code writes: a renamed message would leave
 /// its alarm silent for good.
 #[test]

@@ -7,11 +7,16 @@
 //! response): the event source mapping hands the shard over again from that record, so
 //! a lead's events stay in order and nothing after the failure is skipped. A record
 //! whose image cannot be read as a lead is logged and counted, never retried forever.
+//!
+//! With a bus ([`EventBus`]), a record's events go onto it once its webhooks are
+//! delivered: a record that comes again for its webhooks does not put its events twice;
+//! events the bus refuses make the record the batch item failure too.
 
 pub use aws_lambda_events::dynamodb::Event as DynamodbEvent;
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
+use crate::adapters::bus::EventBus;
 use crate::adapters::store::table;
 use crate::adapters::webhooks::delivery::{metric, Webhooks};
 use crate::domain::clock::Timestamp;
@@ -71,13 +76,19 @@ pub struct BatchReport {
     pub records: usize,
     pub events: usize,
     pub delivered: usize,
+    /// Events put on the bus.
+    pub on_bus: usize,
     pub unreadable: usize,
     /// The sequence number the batch stopped at, if a delivery failed.
     pub failed_at: Option<String>,
 }
 
 /// Handles one batch; the response names the record to start again from, if any.
-pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventResponse, BatchReport) {
+pub async fn handle(
+    webhooks: &Webhooks,
+    bus: Option<&EventBus>,
+    batch: &Event,
+) -> (DynamoDbEventResponse, BatchReport) {
     let mut report = BatchReport::default();
     let mut response = DynamoDbEventResponse::default();
     for record in &batch.records {
@@ -97,9 +108,15 @@ pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventRespons
         report.events += events.len();
         let published = webhooks.publish(&events).await;
         report.delivered += published.delivered;
-        if !published.undelivered.is_empty() {
+        let mut undelivered = published.undelivered;
+        if let (Some(bus), true) = (bus, undelivered.is_empty()) {
+            let refused = bus.put(&events).await;
+            report.on_bus += events.len() - refused.len();
+            undelivered.extend(refused.into_iter().map(|(id, _)| format!("{id} (bus)")));
+        }
+        if !undelivered.is_empty() {
             let sequence = record.change.sequence_number.clone();
-            tracing::warn!(record = %record.event_id, sequence = ?sequence, undelivered = ?published.undelivered, "batch_stopped_at_undelivered_events");
+            tracing::warn!(record = %record.event_id, sequence = ?sequence, undelivered = ?undelivered, "batch_stopped_at_undelivered_events");
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = sequence.clone();
             response.batch_item_failures.push(failure);
@@ -107,6 +124,6 @@ pub async fn handle(webhooks: &Webhooks, batch: &Event) -> (DynamoDbEventRespons
             break;
         }
     }
-    tracing::info!(records = report.records, events = report.events, delivered = report.delivered, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
+    tracing::info!(records = report.records, events = report.events, delivered = report.delivered, on_bus = report.on_bus, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
     (response, report)
 }
