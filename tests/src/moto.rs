@@ -107,3 +107,92 @@ pub async fn drain_queue(url: &str) -> Vec<serde_json::Value> {
     }
     panic!("the queue did not run dry within 10 s");
 }
+
+/// A new FIFO queue whose redrive policy moves a message to a new FIFO dead-letter queue
+/// after `max_receive_count` receives: the queue's URL and the dead letters' URL.
+pub async fn fifo_queue_with_dead_letters(name: &str, max_receive_count: u32) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let name = format!("{name}-{}-{}", std::process::id(), crate::unique_table());
+    let dead = sqs()
+        .create_queue()
+        .queue_name(format!("{name}-dead.fifo"))
+        .attributes(A::FifoQueue, "true")
+        .send()
+        .await
+        .expect("creating the dead-letter queue");
+    let dead_url = dead.queue_url().expect("a queue URL").to_owned();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": queue_arn(&dead_url).await,
+        "maxReceiveCount": max_receive_count,
+    });
+    let queue = sqs()
+        .create_queue()
+        .queue_name(format!("{name}.fifo"))
+        .attributes(A::FifoQueue, "true")
+        .attributes(A::VisibilityTimeout, "600")
+        .attributes(A::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .expect("creating the queue");
+    (queue.queue_url().expect("a queue URL").to_owned(), dead_url)
+}
+
+/// Receives at most one message and hands it over as Lambda's SQS event source mapping
+/// does: an `SqsEvent` JSON with one record (system attributes, `eventSource`,
+/// `eventSourceARN`). `None`: nothing visible now.
+pub async fn receive_as_lambda_event(url: &str) -> Option<serde_json::Value> {
+    let got = sqs()
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(1)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("receiving a message");
+    let m = got.messages().first()?;
+    let attributes: serde_json::Map<String, serde_json::Value> = m
+        .attributes()
+        .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), serde_json::json!(v))).collect())
+        .unwrap_or_default();
+    Some(serde_json::json!({ "Records": [{
+        "messageId": m.message_id(),
+        "receiptHandle": m.receipt_handle(),
+        "body": m.body(),
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": m.md5_of_body(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn(url).await,
+        "awsRegion": REGION,
+    }]}))
+}
+
+/// Deletes a message by its receipt handle (what the event source mapping does with a
+/// message the function did not report failed).
+pub async fn delete(url: &str, receipt_handle: &str) {
+    sqs()
+        .delete_message()
+        .queue_url(url)
+        .receipt_handle(receipt_handle)
+        .send()
+        .await
+        .expect("deleting a message");
+}
+
+/// Messages in the queue, visible or not.
+pub async fn messages_held(url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let attrs = sqs()
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("the queue's attributes");
+    let attrs = attrs.attributes().cloned().unwrap_or_default();
+    [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
+        .iter()
+        .map(|a| attrs.get(a).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0))
+        .sum()
+}

@@ -325,3 +325,60 @@ fn every_metric_filter_counts_a_log_message_the_code_writes() {
     }
     assert!(seen >= 3, "the template counts log lines ({seen} filters found)");
 }
+
+/// Webhook deliveries go through the FIFO queue the template creates: its redrive policy
+/// gives up after exactly the retry policy's attempts, into a FIFO dead-letter queue that
+/// alarms; the function reads it one message at a time with partial batch responses and
+/// may send to, receive from and re-time messages of that queue only.
+#[test]
+fn webhook_deliveries_go_through_a_fifo_queue_that_dead_letters_after_the_policys_attempts() {
+    use leadflow::webhooks::delivery::RetryPolicy;
+    use leadflow::webhooks::queue::MAX_VISIBILITY;
+    let t = template();
+    let tagged = |v: &Value| format!("{v:?}");
+    let r = &t["Resources"];
+    let queue = &r["WebhookRetries"]["Properties"];
+    let dead = &r["WebhookDeadLetters"]["Properties"];
+    assert_eq!((queue["FifoQueue"].as_bool(), dead["FifoQueue"].as_bool()), (Some(true), Some(true)));
+    let policy = RetryPolicy::default();
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(policy.attempts())));
+    assert!(tagged(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("WebhookDeadLetters.Arn"));
+    let schedule: std::time::Duration = policy.schedule().iter().sum();
+    assert!(schedule.as_secs() >= 86_400, "at least a day of retries");
+    assert!(policy.schedule().iter().all(|d| *d <= MAX_VISIBILITY), "every wait fits one visibility timeout");
+    assert!(
+        queue["MessageRetentionPeriod"].as_u64().unwrap() > schedule.as_secs() + 3600,
+        "kept past the last retry"
+    );
+    let timeout = r["EventsFunction"]["Properties"]["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= timeout, "Lambda refuses a shorter one");
+
+    let mapping = &r["WebhookRetriesMapping"]["Properties"];
+    assert!(tagged(&mapping["EventSourceArn"]).contains("WebhookRetries.Arn"));
+    assert_eq!(reference(&mapping["FunctionName"]), Some("EventsFunction"));
+    assert_eq!(mapping["BatchSize"].as_u64(), Some(1));
+    assert_eq!(mapping["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+    let f = &r["EventsFunction"]["Properties"];
+    assert_eq!(
+        reference(&f["Environment"]["Variables"][leadflow::config::WEBHOOK_RETRY_QUEUE]),
+        Some("WebhookRetries")
+    );
+    let mut sqs_actions = std::collections::BTreeMap::new();
+    for st in f["Policies"][0]["Statement"].as_sequence().unwrap() {
+        for action in st["Action"].as_sequence().unwrap().iter().map(s).filter(|a| a.starts_with("sqs:")) {
+            sqs_actions.insert(action.to_owned(), tagged(&st["Resource"]));
+        }
+    }
+    for action in
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    {
+        assert!(sqs_actions[action].contains("WebhookRetries.Arn"), "{action}: {sqs_actions:?}");
+    }
+    assert!(sqs_actions
+        .values()
+        .all(|r| r.contains("WebhookRetries.Arn") || r.contains("EventsFailures.Arn")));
+    assert!(f["Events"].get("Retries").is_none(), "a SAM SQS event would grant every queue of the account");
+    let alarm = &r["WebhookDeadLettersAlarm"]["Properties"];
+    assert_eq!(s(&alarm["MetricName"]), "ApproximateNumberOfMessagesVisible");
+    assert!(tagged(&alarm["Dimensions"]).contains("WebhookDeadLetters.QueueName"));
+}

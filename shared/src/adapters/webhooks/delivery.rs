@@ -45,6 +45,11 @@ impl RetryPolicy {
         self.base.saturating_mul(factor)
     }
 
+    /// Every attempt: the first and each retry (the retry queue's `maxReceiveCount`).
+    pub fn attempts(&self) -> u32 {
+        self.retries + 1
+    }
+
     /// The whole schedule: the wait before each retry.
     pub fn schedule(&self) -> Vec<Duration> {
         (1..=self.retries).map(|n| self.delay(n)).collect()
@@ -128,6 +133,8 @@ pub struct Webhooks {
     mode: RetryMode,
     timeout: Duration,
     client: OnceLock<HttpsClient>,
+    /// Set: deliveries go through this queue ([`super::queue`]), [`Webhooks::publish`] only sends.
+    queue: Option<super::queue::RetryQueue>,
     // Held across deliveries: publishing and retrying never interleave, which is what
     // keeps one lead's events in order.
     state: tokio::sync::Mutex<State>,
@@ -144,6 +151,7 @@ impl Webhooks {
             mode,
             timeout: DEFAULT_TIMEOUT,
             client: OnceLock::new(),
+            queue: None,
             state: tokio::sync::Mutex::new(State::default()),
         }
     }
@@ -153,8 +161,30 @@ impl Webhooks {
         self
     }
 
+    /// Deliveries through an SQS FIFO queue: [`Webhooks::publish`] queues them, the
+    /// queue's consumer ([`super::queue::consume`]) attempts them.
+    pub fn with_queue(mut self, queue: super::queue::RetryQueue) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    pub fn queue(&self) -> Option<&super::queue::RetryQueue> {
+        self.queue.as_ref()
+    }
+
     pub fn subscribers(&self) -> &[Subscriber] {
         &self.subscribers
+    }
+
+    /// A subscriber by [`Subscriber::id`], with its position.
+    pub fn subscriber_by_id(&self, id: &str) -> Option<(usize, &Subscriber)> {
+        self.subscribers.iter().enumerate().find(|(_, s)| s.id() == id)
+    }
+
+    /// Subscriber `i` answered 410: no more events go to it.
+    pub async fn mark_gone(&self, i: usize) {
+        let mut state = self.state.lock().await;
+        self.disable(&mut state, i);
     }
 
     pub fn policy(&self) -> RetryPolicy {
@@ -219,6 +249,9 @@ impl Webhooks {
 
     /// Delivers a change's events, in order, to every subscriber that wants them.
     pub async fn publish(&self, events: &[LeadEvent]) -> Report {
+        if let Some(queue) = &self.queue {
+            return queue.enqueue(self, events).await;
+        }
         let mut report = Report::default();
         let mut state = self.state.lock().await;
         // Leads held back in this call (caller mode): (subscriber, lead).
