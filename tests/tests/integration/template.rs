@@ -378,6 +378,24 @@ fn webhook_deliveries_go_through_a_fifo_queue_that_dead_letters_after_the_policy
         .values()
         .all(|r| r.contains("WebhookRetries.Arn") || r.contains("EventsFailures.Arn")));
     assert!(f["Events"].get("Retries").is_none(), "a SAM SQS event would grant every queue of the account");
+    // Its table access: the records of disabled endpoints, nothing else.
+    let table_statements: Vec<&Value> = f["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|st| {
+            tagged(&st["Action"]).contains("dynamodb:") && tagged(&st["Resource"]).contains("LeadsTable.Arn")
+        })
+        .collect();
+    assert_eq!(table_statements.len(), 1);
+    assert_eq!(
+        table_statements[0]["Action"].as_sequence().unwrap().iter().map(s).collect::<Vec<_>>(),
+        ["dynamodb:GetItem", "dynamodb:PutItem"]
+    );
+    assert_eq!(
+        table_statements[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0].as_str(),
+        Some(format!("{}*", leadflow::store::table::WEBHOOK_PK_PREFIX).as_str())
+    );
     let alarm = &r["WebhookDeadLettersAlarm"]["Properties"];
     assert_eq!(s(&alarm["MetricName"]), "ApproximateNumberOfMessagesVisible");
     assert!(tagged(&alarm["Dimensions"]).contains("WebhookDeadLetters.QueueName"));

@@ -29,6 +29,8 @@ pub struct InMemoryStore {
     changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LeadChange>>>,
     checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     funnel: Mutex<BTreeMap<Bucket, Tally>>,
+    /// Disabled webhook endpoints: id -> (url, when).
+    disabled_endpoints: Mutex<BTreeMap<String, (String, Timestamp)>>,
 }
 
 impl InMemoryStore {
@@ -204,5 +206,21 @@ impl LeadStore for InMemoryStore {
             self.report(old, None);
         }
         Ok(found)
+    }
+}
+
+impl crate::usecases::store::DisabledEndpoints for InMemoryStore {
+    async fn disable_endpoint(&self, endpoint: &str, url: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut disabled = self.disabled_endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        disabled.entry(endpoint.to_owned()).or_insert_with(|| (url.to_owned(), at));
+        Ok(())
+    }
+
+    async fn disabled_endpoints(
+        &self,
+        endpoints: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let disabled = self.disabled_endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(endpoints.iter().filter(|e| disabled.contains_key(*e)).cloned().collect())
     }
 }

@@ -12,7 +12,9 @@ use crate::domain::clock::Timestamp;
 use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 
-pub use crate::usecases::store::{Checkpoint, LeadStore, Page, StoreError, MAX_PAGE, QUEUED_STAGES};
+pub use crate::usecases::store::{
+    Checkpoint, DisabledEndpoints, LeadStore, Page, StoreError, MAX_PAGE, QUEUED_STAGES,
+};
 
 pub use dynamodb::DynamoStore;
 pub use memory::InMemoryStore;
