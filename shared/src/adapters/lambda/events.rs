@@ -9,8 +9,9 @@
 //! whose image cannot be read as a lead is logged and counted, never retried forever.
 //!
 //! With a bus ([`EventBus`]), a record's events go onto it once its webhooks are
-//! delivered: a record that comes again for its webhooks does not put its events twice;
-//! events the bus refuses make the record the batch item failure too.
+//! delivered (or, with the webhook queue, queued): a record that comes again for its
+//! webhooks does not put its events twice; events the bus refuses make the record the
+//! batch item failure too.
 
 pub use aws_lambda_events::dynamodb::Event as DynamodbEvent;
 use aws_lambda_events::dynamodb::{Event, EventRecord};
