@@ -52,7 +52,7 @@ pub async fn follow_stream(
             }
         };
         let failed = match serde_json::from_value::<DynamodbEvent>(batch.event.clone()) {
-            Ok(event) => handle(&webhooks, &store, &event)
+            Ok(event) => handle(&webhooks, &store, None, &event)
                 .await
                 .0
                 .batch_item_failures

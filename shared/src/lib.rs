@@ -24,7 +24,7 @@ pub mod wiring;
 #[cfg(test)]
 mod architecture;
 
-pub use adapters::webhooks;
+pub use adapters::{bus, webhooks};
 pub use adapters::{http, intake as forms, lambda, store};
 pub use domain::{clock, funnel, identity, lead, matching, sales, score, sla, stage, vocabulary};
 pub use engine::scoring;

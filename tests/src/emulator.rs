@@ -90,8 +90,8 @@ impl Drop for LambdaEmulator {
 }
 
 /// The function packages of this workspace.
-pub const FUNCTIONS: [&str; 4] =
-    ["leadflow-intake", "leadflow-handover", "leadflow-acceptance", "leadflow-scoring"];
+pub const FUNCTIONS: [&str; 5] =
+    ["leadflow-intake", "leadflow-handover", "leadflow-acceptance", "leadflow-scoring", "leadflow-events"];
 
 /// Builds the function binaries (debug, as the emulator runs them).
 pub fn build_functions() {

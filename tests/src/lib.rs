@@ -18,6 +18,7 @@ pub use leadflow_infra::dynamodb_local::{shared_endpoint, DynamoDbLocal};
 pub mod bench;
 pub mod emulator;
 pub mod fault_proxy;
+pub mod moto;
 pub mod secrets_manager;
 pub mod store_contract;
 mod submission;
@@ -96,7 +97,7 @@ impl CountFunnel for DynamoStore {
             };
             let event: leadflow::lambda::events::DynamodbEvent =
                 serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
-            let (response, report) = leadflow::lambda::events::handle(&none, self, &event).await;
+            let (response, report) = leadflow::lambda::events::handle(&none, self, None, &event).await;
             assert!(response.batch_item_failures.is_empty(), "the funnel could not be counted: {report:?}");
             reader.commit(&batch, None);
         }

@@ -146,3 +146,22 @@ pub trait FunnelCounter: Send + Sync {
         fold: &Fold,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
+
+/// Webhook endpoints that answered 410 Gone, remembered beyond one process: a new
+/// instance of the events function does not call them again. `endpoint` is the
+/// subscriber's id (a hash of its URL): a changed URL is a new endpoint.
+pub trait DisabledEndpoints: Send + Sync {
+    /// Remembers that `endpoint` (at `url`) answered 410 at `at`.
+    fn disable_endpoint(
+        &self,
+        endpoint: &str,
+        url: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Which of `endpoints` are disabled.
+    fn disabled_endpoints(
+        &self,
+        endpoints: &[String],
+    ) -> impl Future<Output = Result<std::collections::BTreeSet<String>, StoreError>> + Send;
+}

@@ -37,13 +37,14 @@ pub async fn lambda_app() -> Result<App<DynamoStore>, ConfigError> {
 }
 
 /// Cold start for a function without an app (the events function): the secrets its
-/// environment asks for and the table's store, logged like [`lambda_app`] when they
-/// cannot be had.
-pub async fn lambda_store() -> Result<DynamoStore, ConfigError> {
+/// environment asks for and the table's store, with the AWS configuration for its other
+/// clients; logged like [`lambda_app`] when they cannot be had.
+pub async fn lambda_store() -> Result<(DynamoStore, aws_config::SdkConfig), ConfigError> {
     let started = async {
         let aws = config::aws().await;
         secrets::load(&aws).await?;
-        Ok(DynamoStore::new(config::dynamodb_client_from(&aws), config::required(config::TABLE)?))
+        let store = DynamoStore::new(config::dynamodb_client_from(&aws), config::required(config::TABLE)?);
+        Ok((store, aws))
     };
     started.await.inspect_err(|e: &ConfigError| tracing::error!(error = %e, "cannot start"))
 }

@@ -26,6 +26,14 @@ pub const WEBHOOKS: &str = "LEADFLOW_WEBHOOKS";
 /// (doubling after); default one minute. Tests and demos shorten it.
 pub const WEBHOOK_RETRY_BASE_MS: &str = "LEADFLOW_WEBHOOK_RETRY_BASE_MS";
 
+/// `LEADFLOW_EVENT_BUS`: the EventBridge bus lead events go onto (its name or ARN);
+/// unset: no bus (locally).
+pub const EVENT_BUS: &str = "LEADFLOW_EVENT_BUS";
+
+/// `LEADFLOW_WEBHOOK_RETRY_QUEUE`: the URL of the SQS FIFO queue webhook deliveries go
+/// through on AWS (attempts, backoff, dead letters); unset: the stream retries (tests).
+pub const WEBHOOK_RETRY_QUEUE: &str = "LEADFLOW_WEBHOOK_RETRY_QUEUE";
+
 /// A configuration that cannot run, naming the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -102,6 +110,26 @@ pub fn webhook_retry_policy() -> Result<RetryPolicy, ConfigError> {
         policy.base = std::time::Duration::from_millis(ms);
     }
     Ok(policy)
+}
+
+/// The bus for lead events, if any ([`EVENT_BUS`]).
+pub fn event_bus_name() -> Option<String> {
+    var(EVENT_BUS).map(|name| name.trim().to_owned())
+}
+
+/// The webhook queue's URL, if any ([`WEBHOOK_RETRY_QUEUE`]).
+pub fn webhook_retry_queue_url() -> Option<String> {
+    var(WEBHOOK_RETRY_QUEUE).map(|url| url.trim().to_owned())
+}
+
+/// The SQS client over [`aws`]'s configuration.
+pub fn sqs_client_from(aws: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(aws)
+}
+
+/// The EventBridge client over [`aws`]'s configuration.
+pub fn eventbridge_client_from(aws: &aws_config::SdkConfig) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(aws)
 }
 
 pub fn auth() -> Result<Auth, ConfigError> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::dynamodb::Event;
+use leadflow::bus::EventBus;
 use leadflow::http::{acceptance, handover, intake, route, Auth};
 use leadflow::lambda::events::handle;
 use leadflow::store::{DynamoStore, LeadStore};
@@ -61,13 +62,23 @@ async fn drain(
     hooks: &Webhooks,
     batch_size: usize,
 ) -> Vec<Option<String>> {
+    drain_to(reader, store, hooks, None, batch_size).await
+}
+
+async fn drain_to(
+    reader: &mut StreamReader,
+    store: &DynamoStore,
+    hooks: &Webhooks,
+    bus: Option<&EventBus>,
+    batch_size: usize,
+) -> Vec<Option<String>> {
     let mut outcomes = Vec::new();
     for _ in 0..50 {
         let Some(batch) = reader.next_batch(batch_size).await.expect("the stream reads") else {
             return outcomes;
         };
         let event: Event = serde_json::from_value(batch.event.clone()).expect("Lambda's DynamodbEvent shape");
-        let (response, report) = handle(hooks, store, &event).await;
+        let (response, report) = handle(hooks, store, bus, &event).await;
         let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
         assert_eq!(failed, report.failed_at);
         reader.commit(&batch, failed.as_deref());
@@ -209,7 +220,7 @@ async fn a_record_the_request_path_counted_itself_is_not_counted_again() {
     created["dynamodb"]["NewImage"]["funnel_mark"] = serde_json::json!({ "N": count.to_string() });
     let event: Event = serde_json::from_value(json).unwrap();
     let none = Webhooks::new(Vec::new(), RetryPolicy::default(), RetryMode::Caller);
-    let (response, report) = handle(&none, &store, &event).await;
+    let (response, report) = handle(&none, &store, None, &event).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!(report.counted, 2, "the hand-over and the acceptance, not the intake: {report:?}");
     let day = leadflow::funnel::Day::of(leadflow_tests::http::NOW);
@@ -239,7 +250,7 @@ async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
         .unwrap();
     record["dynamodb"]["NewImage"]["stage"] = serde_json::json!({ "S": "bogus" });
     let event: Event = serde_json::from_value(json).unwrap();
-    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &store, &event).await;
+    let (response, report) = handle(&hooks(&rx.url("/crm"), false), &store, None, &event).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(report.unreadable, 1);
     let got = rx.accepted("/crm");
@@ -366,4 +377,226 @@ async fn the_local_server_runs_the_events_function_on_both_stores_and_retries_in
         assert_eq!(rx.received()[0].id, accepted[0].id, "the 503'd event came again with its id");
         assert_eq!(accepted[2].body["data"], serde_json::json!({ "lead_id": id }));
     }
+}
+
+/// The bus on moto's EventBridge: a rule sends every `leadflow` event to an SQS queue,
+/// which the test reads back.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_walk_reaches_the_bus_once_per_event_without_personal_data_even_after_a_failed_put() {
+    let (store, _) = walk_to_sal_and_erase().await;
+    let (bus_name, queue) = leadflow_tests::moto::bus_into_queue("leadflow-bus").await;
+    let rx = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(200)).await;
+    // The subscriber opted in to the person; the bus still gets none.
+    let subscribers = hooks(&rx.url("/crm"), true);
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+
+    let bus = EventBus::new(leadflow_tests::moto::eventbridge(), bus_name.clone());
+    let batch = reader.next_batch(100).await.unwrap().unwrap();
+    let event: Event = serde_json::from_value(batch.event.clone()).unwrap();
+
+    // A webhook not delivered: the record will come again, so nothing goes on the bus yet.
+    let down = Receiver::start(&[("/crm", SECRET)], |_, _| Answer::Status(503)).await;
+    let (response, report) = handle(&hooks(&down.url("/crm"), true), &store, Some(&bus), &event).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
+    assert_eq!(report.on_bus, 0, "{report:?}");
+
+    // A bus that does not exist: every call fails, the first lead record stops the batch.
+    let missing = EventBus::new(leadflow_tests::moto::eventbridge(), format!("{bus_name}-missing"));
+    let (response, report) = handle(&subscribers, &store, Some(&missing), &event).await;
+    let failed = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone());
+    assert!(failed.is_some(), "{report:?}");
+    assert_eq!((report.records, report.on_bus), (1, 0), "{report:?}");
+    let first_record_events = report.delivered;
+    assert!(first_record_events > 0, "{report:?}");
+    reader.commit(&batch, failed.as_deref());
+
+    // The real bus: the record comes again, then the rest.
+    let outcomes = drain_to(&mut reader, &store, &subscribers, Some(&bus), 100).await;
+    assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
+
+    let hooks_got = rx.accepted("/crm");
+    // The first record came twice to the webhook (its put failed), the others once.
+    assert_eq!(hooks_got.len(), 5 + first_record_events, "{:?}", types(&hooks_got));
+    let on_bus = leadflow_tests::moto::drain_queue(&queue).await;
+    let mut seen: Vec<(String, serde_json::Value)> =
+        on_bus.iter().map(|m| (m["detail-type"].as_str().unwrap().to_owned(), m["detail"].clone())).collect();
+    assert!(on_bus.iter().all(|m| m["source"] == "leadflow"), "{on_bus:#?}");
+    // Each event once, its detail the webhook body without the person, plus its id.
+    let mut want: Vec<(String, serde_json::Value)> = hooks_got[first_record_events..]
+        .iter()
+        .map(|r| {
+            let mut detail = r.body.clone();
+            detail["data"].as_object_mut().unwrap().remove("person");
+            detail["id"] = serde_json::json!(r.id);
+            (r.body["type"].as_str().unwrap().to_owned(), detail)
+        })
+        .collect();
+    seen.sort_by_key(|(_, d)| d["id"].as_str().unwrap().to_owned());
+    want.sort_by_key(|(_, d)| d["id"].as_str().unwrap().to_owned());
+    assert_eq!(seen, want);
+    assert_eq!(seen.len(), 5);
+    assert!(hooks_got.iter().any(|r| r.body["data"].get("person").is_some()), "the opt-in works");
+    let all = serde_json::to_string(&on_bus).unwrap();
+    assert!(!all.contains("nordwind") && !all.contains("Anna"), "{all}");
+}
+
+/// Deliveries through the FIFO queue on moto's SQS, the queue read as Lambda's event
+/// source mapping reads it (one message per batch, as the template's `BatchSize`).
+#[tokio::test(flavor = "multi_thread")]
+async fn deliveries_go_through_the_fifo_queue_in_order_retried_with_backoff_then_dead_lettered() {
+    use leadflow::lambda::webhook_retries;
+    use leadflow::webhooks::queue::{Outcome, Queued, RetryQueue};
+    use leadflow_tests::moto;
+
+    let (store, _) = walk_to_sal_and_erase().await;
+    let policy = RetryPolicy { base: Duration::from_secs(1), retries: 2 };
+    let (queue_url, dead_url) =
+        moto::fifo_queue_with_dead_letters("leadflow-webhooks", policy.attempts()).await;
+    // `/crm` fails its first two requests; `/dead` wants only erasures and always fails.
+    let rx = Receiver::start(&[("/crm", SECRET), ("/dead", SECRET)], |path, n| match (path, n) {
+        ("/crm", 0 | 1) | ("/dead", _) => Answer::Status(503),
+        _ => Answer::Status(200),
+    })
+    .await;
+    let json = format!(
+        r#"[{{"url": "{}", "secret": "{SECRET}"}}, {{"url": "{}", "secret": "{SECRET}", "events": ["lead.erased"]}}]"#,
+        rx.url("/crm"),
+        rx.url("/dead")
+    );
+    let with_queue = |url: &str| {
+        Webhooks::new(subscribers_from_json(&json).unwrap(), policy, RetryMode::Caller)
+            .with_timeout(Duration::from_millis(500))
+            .with_queue(RetryQueue::new(moto::sqs(), url))
+    };
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+
+    // A queue that cannot be sent to: the record is the batch item failure (it comes again).
+    let batch = reader.next_batch(100).await.unwrap().unwrap();
+    let event: Event = serde_json::from_value(batch.event.clone()).unwrap();
+    let (response, report) = handle(&with_queue(&format!("{queue_url}-missing")), &store, None, &event).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
+    reader.commit(&batch, report.failed_at.as_deref());
+
+    // The stream only queues: one record per batch, none held although /crm is failing.
+    let webhooks = with_queue(&queue_url);
+    let outcomes = drain_to(&mut reader, &store, &webhooks, None, 1).await;
+    assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
+    assert!(rx.received().is_empty(), "the stream side delivers nothing itself");
+    assert_eq!(moto::messages_held(&queue_url).await, 6, "5 events for /crm, the erasure for /dead");
+
+    // The queue's consumer, until the queue is empty.
+    let mut seen: Vec<(String, u32, std::time::Instant, Outcome)> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while moto::messages_held(&queue_url).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the queue never drained: {seen:?}");
+        let Some(lambda_event) = moto::receive_as_lambda_event(&queue_url).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let batch: webhook_retries::SqsEvent = serde_json::from_value(lambda_event.clone()).unwrap();
+        let (response, outcomes) = webhook_retries::handle(&webhooks, &batch).await;
+        let record = &lambda_event["Records"][0];
+        let queued: Queued = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+        let count: u32 = record["attributes"]["ApproximateReceiveCount"].as_str().unwrap().parse().unwrap();
+        if response.batch_item_failures.is_empty() {
+            moto::delete(&queue_url, record["receiptHandle"].as_str().unwrap()).await;
+        } else {
+            assert_eq!(
+                response.batch_item_failures[0].item_identifier,
+                record["messageId"].as_str().unwrap()
+            );
+        }
+        seen.push((
+            format!("{}{}", queued.event_id, queued.subscriber),
+            count,
+            std::time::Instant::now(),
+            outcomes[0].clone(),
+        ));
+    }
+
+    // /crm got every event once, in order, the first after two failures with one id.
+    let got = rx.accepted("/crm");
+    assert_eq!(
+        types(&got),
+        [
+            "lead.created",
+            "lead.stage_changed:mql",
+            "lead.stage_changed:sql",
+            "lead.stage_changed:sal",
+            "lead.erased"
+        ]
+    );
+    assert!(got.iter().all(|r| r.verified));
+    let crm_all: Vec<_> = rx.received().into_iter().filter(|r| r.path == "/crm").collect();
+    assert_eq!(crm_all.len(), 7);
+    assert!(crm_all[..3].iter().all(|r| r.id == got[0].id), "retries keep the webhook-id");
+    // Attempt n is the message's n-th receive, and came no sooner than the policy's wait.
+    let first = &seen[0].0;
+    let attempts: Vec<_> = seen.iter().filter(|s| &s.0 == first).collect();
+    assert_eq!(attempts.iter().map(|s| s.1).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(attempts[0].3, Outcome::Retry { attempt: 1, wait: policy.delay(1) });
+    assert_eq!(attempts[1].3, Outcome::Retry { attempt: 2, wait: policy.delay(2) });
+    assert_eq!(attempts[2].3, Outcome::Delivered);
+    for n in 0..2 {
+        let gap = attempts[n + 1].2 - attempts[n].2;
+        assert!(gap >= policy.delay(n as u32 + 1), "retry {} after {gap:?}", n + 1);
+    }
+    // /dead: the erasure tried on every attempt, then in the dead letters, nothing else there.
+    let dead_tries: Vec<_> = rx.received().into_iter().filter(|r| r.path == "/dead").collect();
+    assert_eq!(dead_tries.len(), policy.attempts() as usize);
+    assert!(dead_tries.iter().all(|r| r.body["type"] == "lead.erased"));
+    assert!(seen.iter().any(|s| s.3 == Outcome::DeadLetter { attempt: policy.attempts() }), "{seen:?}");
+    let mut dead = Vec::new();
+    for _ in 0..5 {
+        match moto::receive_as_lambda_event(&dead_url).await {
+            Some(e) => dead.push(e),
+            None if !dead.is_empty() => break,
+            None => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let dead: Queued = serde_json::from_str(dead[0]["Records"][0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(dead.kind, "lead.erased");
+    assert_eq!(dead.event_id, dead_tries[0].id);
+    assert_eq!(webhooks.subscriber_by_id(&dead.subscriber).unwrap().1.url, rx.url("/dead"));
+}
+
+/// A batch with several messages of one group (a larger `BatchSize`): once one fails,
+/// the rest of its group is reported failed untried; other groups go on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_message_holds_back_the_rest_of_its_group_in_the_batch_and_only_that_group() {
+    use leadflow::webhooks::queue::{consume, Outcome, Queued, Received, RetryQueue};
+    let rx =
+        Receiver::start(&[("/crm", SECRET)], |_, n| Answer::Status(if n == 0 { 503 } else { 200 })).await;
+    let (queue_url, _) = leadflow_tests::moto::fifo_queue_with_dead_letters("leadflow-groups", 3).await;
+    let webhooks =
+        hooks(&rx.url("/crm"), false).with_queue(RetryQueue::new(leadflow_tests::moto::sqs(), queue_url));
+    let sub = webhooks.subscribers()[0].id();
+    let body = |event: &str, lead: &str| {
+        serde_json::to_string(&Queued {
+            subscriber: sub.clone(),
+            event_id: event.into(),
+            kind: "lead.created".into(),
+            lead_id: serde_json::from_value(serde_json::json!(lead)).unwrap(),
+            body: format!(r#"{{"type":"lead.created","timestamp":"2026-11-27T10:00:00Z","data":{{"lead_id":"{lead}"}}}}"#),
+        })
+        .unwrap()
+    };
+    let (a, b) = ("a".repeat(32), "b".repeat(32));
+    let bodies = [body("evt_a_0", &a), body("evt_a_1", &a), body("evt_b_0", &b)];
+    let groups = [format!("{sub}-{a}"), format!("{sub}-{a}"), format!("{sub}-{b}")];
+    let batch: Vec<Received> = (0..3)
+        .map(|i| Received {
+            message_id: ["m0", "m1", "m2"][i],
+            receipt_handle: "not-a-real-handle",
+            body: &bodies[i],
+            receive_count: 1,
+            group: Some(&groups[i]),
+        })
+        .collect();
+    let outcomes = consume(&webhooks, webhooks.queue().unwrap(), &batch).await;
+    assert!(matches!(outcomes[0], Outcome::Retry { attempt: 1, .. }), "{outcomes:?}");
+    assert_eq!(outcomes[1..], [Outcome::HeldBehind, Outcome::Delivered]);
+    let ids: Vec<String> = rx.received().iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids, ["evt_a_0", "evt_b_0"]);
 }

@@ -168,12 +168,12 @@ async fn a_count_the_table_throttles_comes_again_and_one_it_refuses_is_logged_no
 
     // Throttled on every attempt: the record is the batch item failure, to come again.
     proxy.always("TransactWriteItems", Fault::Throttle);
-    let (response, report) = handle(&none, &throttled.store, &batch).await;
+    let (response, report) = handle(&none, &throttled.store, None, &batch).await;
     assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
     assert_eq!(report.failed_at, batch.records[0].change.sequence_number);
     assert_eq!(direct(&throttled.store).funnel(day, day).await.unwrap(), vec![]);
     proxy.clear();
-    let (response, report) = handle(&none, &throttled.store, &batch).await;
+    let (response, report) = handle(&none, &throttled.store, None, &batch).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!(report.counted, 1);
     let counted = direct(&throttled.store).funnel(day, day).await.unwrap();
@@ -185,7 +185,7 @@ async fn a_count_the_table_throttles_comes_again_and_one_it_refuses_is_logged_no
     assert_eq!(intake(&refused, JUERGEN).await.status(), 202);
     let batch = first_batch(&refused.store).await;
     proxy.next("TransactWriteItems", 1, Fault::Validation);
-    let (response, report) = handle(&none, &refused.store, &batch).await;
+    let (response, report) = handle(&none, &refused.store, None, &batch).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!((report.uncounted, report.counted), (1, 0));
     assert_eq!(proxy.seen("TransactWriteItems"), 1, "not retried");

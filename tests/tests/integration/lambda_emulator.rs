@@ -1,5 +1,5 @@
 //! The real function binaries under cargo-lambda's emulator (`cargo lambda watch`),
-//! against DynamoDB Local, invoked with the sample events users invoke them with
+//! against DynamoDB Local (and moto's SQS and EventBridge for the events function), invoked with the sample events users invoke them with
 //! (`cargo lambda invoke <function> --data-file tests/events/<event>.json`).
 
 use leadflow::store::LeadStore;
@@ -157,4 +157,104 @@ async fn a_function_with_a_missing_or_malformed_secret_refuses_to_start_and_says
             );
         }
     }
+}
+
+/// The events binary under the emulator, wired as in the template: a batch of DynamoDB
+/// Local's stream (Lambda's `DynamodbEvent` JSON) queues the deliveries in the FIFO queue
+/// and puts the events on the bus (moto's SQS and EventBridge); a batch of the queue
+/// (Lambda's `SqsEvent` JSON from a `ReceiveMessage` answer) delivers one signed webhook.
+/// Failures come back as partial batch responses naming the record or message.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_events_binary_queues_from_the_stream_delivers_from_the_queue_and_answers_partial_batch_responses(
+) {
+    use leadflow::http::{intake, Auth};
+    use leadflow_infra::stream_reader::StreamReader;
+    use leadflow_tests::moto;
+    use leadflow_tests::webhook_receiver::{Answer, Receiver};
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let store = fresh_dynamo_store().await;
+    let app = leadflow_tests::http::app(store.clone(), Auth::Scopes);
+    let r = intake::handle(&app, leadflow_tests::http::event("intake-json.json")).await;
+    assert_eq!(r.status(), 202);
+    let mut reader = StreamReader::open(&endpoint(), store.table()).await.unwrap();
+    let batch = reader.next_batch(100).await.unwrap().expect("the intake's stream record");
+    // The first delivery fails, the next is taken.
+    let rx =
+        Receiver::start(&[("/crm", SECRET)], |_, n| Answer::Status(if n == 0 { 503 } else { 200 })).await;
+    let (bus, bus_queue) = moto::bus_into_queue("leadflow-emulated").await;
+    let (queue, _) = moto::fifo_queue_with_dead_letters("leadflow-emulated", 12).await;
+    let webhooks = format!(r#"[{{"url": "{}", "secret": "{SECRET}"}}]"#, rx.url("/crm"));
+    let moto_endpoint = secrets_manager::endpoint();
+    let dynamodb = endpoint();
+    let emulator = LambdaEmulator::start(&[
+        ("LEADFLOW_TABLE", store.table()),
+        ("LEADFLOW_WEBHOOKS", &webhooks),
+        ("LEADFLOW_WEBHOOK_RETRY_QUEUE", &queue),
+        ("LEADFLOW_EVENT_BUS", &bus),
+        // The first retry after a second, not a minute.
+        ("LEADFLOW_WEBHOOK_RETRY_BASE_MS", "1000"),
+        ("AWS_ENDPOINT_URL_SQS", &moto_endpoint),
+        ("AWS_ENDPOINT_URL_EVENTBRIDGE", &moto_endpoint),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb),
+        ("AWS_REGION", "eu-central-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("RUST_LOG", "warn"),
+    ]);
+    let emulator = std::sync::Arc::new(emulator);
+    let invoke = |event: Value| {
+        let emulator = emulator.clone();
+        tokio::task::spawn_blocking(move || emulator.invoke("events", &event))
+    };
+
+    // The stream batch: every lead record queued and on the bus, nothing to redo.
+    let stream_event = batch.event.clone();
+    let response = invoke(stream_event.clone()).await.unwrap().expect("the stream batch");
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    assert_eq!(moto::messages_held(&queue).await, 2, "lead.created and lead.stage_changed for /crm");
+    let on_bus = moto::drain_queue(&bus_queue).await;
+    let types: Vec<&str> = on_bus.iter().map(|m| m["detail-type"].as_str().unwrap()).collect();
+    assert_eq!(types.len(), 2, "{on_bus:?}");
+    assert!(types.contains(&"lead.created") && types.contains(&"lead.stage_changed"), "{types:?}");
+    assert!(rx.received().is_empty(), "the stream side delivers nothing itself");
+
+    // The queue: the first attempt fails (the message is named), the next delivers.
+    let first = moto::receive_as_lambda_event(&queue).await.expect("a queued delivery");
+    let response = invoke(first.clone()).await.unwrap().expect("the queue batch");
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([{ "itemIdentifier": first["Records"][0]["messageId"] }])
+    );
+    let again = loop {
+        if let Some(e) = moto::receive_as_lambda_event(&queue).await {
+            break e;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        again["Records"][0]["messageId"], first["Records"][0]["messageId"],
+        "its group waits behind it"
+    );
+    assert_eq!(again["Records"][0]["attributes"]["ApproximateReceiveCount"], "2");
+    let response = invoke(again.clone()).await.unwrap().expect("the queue batch");
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    let got = rx.accepted("/crm");
+    assert_eq!(got.len(), 1);
+    assert!(got[0].verified && got[0].body["type"] == "lead.created", "{:?}", got[0]);
+
+    // The bus gone: the first lead record of the stream batch is named for redelivery.
+    moto::eventbridge().delete_event_bus().name(&bus).send().await.expect("deleting the bus");
+    let response = invoke(stream_event.clone()).await.unwrap().expect("the stream batch");
+    let first_lead = stream_event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dynamodb"]["Keys"]["SK"]["S"] == "LEAD")
+        .unwrap();
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([{ "itemIdentifier": first_lead["dynamodb"]["SequenceNumber"] }]),
+        "{response}"
+    );
 }

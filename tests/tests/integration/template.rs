@@ -255,8 +255,9 @@ fn the_events_function_reads_the_stream_with_partial_batch_responses_and_its_sec
 }
 
 /// The funnel is counted off the request path: no function that serves a request may
-/// update the table (its writes are whole-lead puts); the events function may update it
-/// (the fold mark and the aggregates) and do nothing else with its items. Every EMF
+/// update the table (its writes are whole-lead puts); the events function may read and
+/// update it (the fold mark and the aggregates), and put nothing but its own `WEBHOOK#`
+/// items (a statement with that condition). Every EMF
 /// metric the events function emits has its alarm.
 #[test]
 fn only_the_events_function_counts_the_funnel() {
@@ -268,9 +269,11 @@ fn only_the_events_function_counts_the_funnel() {
         for policy in f["Properties"]["Policies"].as_sequence().unwrap() {
             for st in policy["Statement"].as_sequence().unwrap() {
                 let resource = tagged(&st["Resource"]);
+                let only_webhook_items = tagged(&st["Condition"]).contains("WEBHOOK#");
                 if resource.contains("LeadsTable")
                     && !resource.contains("StreamArn")
                     && !resource.contains("index")
+                    && !only_webhook_items
                 {
                     let list =
                         st["Action"].as_sequence().cloned().unwrap_or_else(|| vec![st["Action"].clone()]);
@@ -286,7 +289,7 @@ fn only_the_events_function_counts_the_funnel() {
         }
         let actions = table_actions(resource);
         if s(name) == "EventsFunction" {
-            assert_eq!(actions, ["dynamodb:UpdateItem"], "{name:?}");
+            assert_eq!(actions, ["dynamodb:GetItem", "dynamodb:UpdateItem"], "{name:?}");
         } else {
             assert!(
                 !actions.iter().any(|a| a == "dynamodb:UpdateItem"),
@@ -303,6 +306,45 @@ fn only_the_events_function_counts_the_funnel() {
                 .any(|r| s(&r["Properties"]["MetricName"]) == metric),
             "no alarm on {metric}"
         );
+    }
+}
+
+/// The bus the template creates is the one the events function is told of, and the only
+/// one it may put events on; no other function may.
+#[test]
+fn the_events_function_puts_lead_events_on_the_templates_bus_and_only_there() {
+    let t = template();
+    let tagged = |v: &Value| format!("{v:?}");
+    let buses: Vec<&str> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Events::EventBus"))
+        .map(|(name, _)| s(name))
+        .collect();
+    assert_eq!(buses, ["LeadEvents"]);
+    let f = &t["Resources"]["EventsFunction"];
+    assert_eq!(
+        reference(&f["Properties"]["Environment"]["Variables"][leadflow::config::EVENT_BUS]),
+        Some("LeadEvents")
+    );
+    let puts: Vec<&Value> = f["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|st| tagged(&st["Action"]).contains("events:"))
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(
+        puts[0]["Action"].as_sequence().unwrap().iter().map(s).collect::<Vec<_>>(),
+        ["events:PutEvents"]
+    );
+    let resource = tagged(&puts[0]["Resource"]);
+    assert!(resource.contains("GetAtt") && resource.contains("LeadEvents.Arn"), "{resource}");
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if s(name) != "EventsFunction" && s(name) != "LeadEvents" {
+            assert!(!tagged(resource).contains("events:PutEvents"), "{name:?} may put events");
+        }
     }
 }
 
@@ -337,4 +379,79 @@ fn every_metric_filter_counts_a_log_message_the_code_writes() {
         seen += 1;
     }
     assert!(seen >= 3, "the template counts log lines ({seen} filters found)");
+}
+
+/// Webhook deliveries go through the FIFO queue the template creates: its redrive policy
+/// gives up after exactly the retry policy's attempts, into a FIFO dead-letter queue that
+/// alarms; the function reads it one message at a time with partial batch responses and
+/// may send to, receive from and re-time messages of that queue only.
+#[test]
+fn webhook_deliveries_go_through_a_fifo_queue_that_dead_letters_after_the_policys_attempts() {
+    use leadflow::webhooks::delivery::RetryPolicy;
+    use leadflow::webhooks::queue::MAX_VISIBILITY;
+    let t = template();
+    let tagged = |v: &Value| format!("{v:?}");
+    let r = &t["Resources"];
+    let queue = &r["WebhookRetries"]["Properties"];
+    let dead = &r["WebhookDeadLetters"]["Properties"];
+    assert_eq!((queue["FifoQueue"].as_bool(), dead["FifoQueue"].as_bool()), (Some(true), Some(true)));
+    let policy = RetryPolicy::default();
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(policy.attempts())));
+    assert!(tagged(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("WebhookDeadLetters.Arn"));
+    let schedule: std::time::Duration = policy.schedule().iter().sum();
+    assert!(schedule.as_secs() >= 86_400, "at least a day of retries");
+    assert!(policy.schedule().iter().all(|d| *d <= MAX_VISIBILITY), "every wait fits one visibility timeout");
+    assert!(
+        queue["MessageRetentionPeriod"].as_u64().unwrap() > schedule.as_secs() + 3600,
+        "kept past the last retry"
+    );
+    let timeout = r["EventsFunction"]["Properties"]["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= timeout, "Lambda refuses a shorter one");
+
+    let mapping = &r["WebhookRetriesMapping"]["Properties"];
+    assert!(tagged(&mapping["EventSourceArn"]).contains("WebhookRetries.Arn"));
+    assert_eq!(reference(&mapping["FunctionName"]), Some("EventsFunction"));
+    assert_eq!(mapping["BatchSize"].as_u64(), Some(1));
+    assert_eq!(mapping["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+    let f = &r["EventsFunction"]["Properties"];
+    assert_eq!(
+        reference(&f["Environment"]["Variables"][leadflow::config::WEBHOOK_RETRY_QUEUE]),
+        Some("WebhookRetries")
+    );
+    let mut sqs_actions = std::collections::BTreeMap::new();
+    for st in f["Policies"][0]["Statement"].as_sequence().unwrap() {
+        for action in st["Action"].as_sequence().unwrap().iter().map(s).filter(|a| a.starts_with("sqs:")) {
+            sqs_actions.insert(action.to_owned(), tagged(&st["Resource"]));
+        }
+    }
+    for action in
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    {
+        assert!(sqs_actions[action].contains("WebhookRetries.Arn"), "{action}: {sqs_actions:?}");
+    }
+    assert!(sqs_actions
+        .values()
+        .all(|r| r.contains("WebhookRetries.Arn") || r.contains("EventsFailures.Arn")));
+    assert!(f["Events"].get("Retries").is_none(), "a SAM SQS event would grant every queue of the account");
+    // Its table access: the records of disabled endpoints, nothing else.
+    let table_statements: Vec<&Value> = f["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|st| {
+            tagged(&st["Action"]).contains("dynamodb:") && tagged(&st["Resource"]).contains("LeadsTable.Arn")
+        })
+        .collect();
+    assert_eq!(table_statements.len(), 1);
+    assert_eq!(
+        table_statements[0]["Action"].as_sequence().unwrap().iter().map(s).collect::<Vec<_>>(),
+        ["dynamodb:GetItem", "dynamodb:PutItem"]
+    );
+    assert_eq!(
+        table_statements[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0].as_str(),
+        Some(format!("{}*", leadflow::store::table::WEBHOOK_PK_PREFIX).as_str())
+    );
+    let alarm = &r["WebhookDeadLettersAlarm"]["Properties"];
+    assert_eq!(s(&alarm["MetricName"]), "ApproximateNumberOfMessagesVisible");
+    assert!(tagged(&alarm["Dimensions"]).contains("WebhookDeadLetters.QueueName"));
 }

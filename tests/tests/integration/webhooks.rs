@@ -199,3 +199,86 @@ async fn in_caller_mode_a_failure_is_handed_back_and_the_leads_later_events_held
     assert_eq!(ids, [a_created[0].id.clone(), b_created[0].id.clone()], "the held move was never sent");
     assert_eq!(hooks.next_retry_at().await, None, "nothing waits in the process");
 }
+
+/// A 410 is on record in the store: a new instance (a cold start) does not call the
+/// endpoint again; a changed URL is a new endpoint.
+async fn a_410_outlives_the_process(memory: Arc<dyn leadflow::webhooks::delivery::EndpointMemory>) -> String {
+    let rx = Receiver::start(&[("/crm", SECRET_A), ("/gone", SECRET_A), ("/moved", SECRET_A)], |path, _| {
+        Answer::Status(if path == "/gone" { 410 } else { 200 })
+    })
+    .await;
+    let config = |gone: &str| {
+        format!(
+            r#"[{{"url": "{}", "secret": "{SECRET_A}"}}, {{"url": "{}", "secret": "{SECRET_A}"}}]"#,
+            rx.url("/crm"),
+            rx.url(gone)
+        )
+    };
+    let policy = RetryPolicy { base: Duration::from_millis(10), retries: 1 };
+    let start = |gone: &str| {
+        Webhooks::new(subscribers_from_json(&config(gone)).unwrap(), policy, RetryMode::Caller)
+            .with_disabled_endpoints(memory.clone())
+    };
+    let (created, mql) = walk('d');
+    let first = start("/gone");
+    assert_eq!(first.recall_disabled().await.unwrap(), 0);
+    first.publish(&created).await;
+    assert!(first.is_disabled(1).await);
+
+    // A cold start: the record disables it before any call.
+    let second = start("/gone");
+    assert_eq!(second.recall_disabled().await.unwrap(), 1);
+    assert!(second.is_disabled(1).await && !second.is_disabled(0).await);
+    let report = second.publish(&mql).await;
+    assert_eq!((report.delivered, report.disabled), (1, 1), "{report:?}");
+    let to = |path: &str| rx.received().iter().filter(|r| r.path == path).count();
+    assert_eq!((to("/crm"), to("/gone")), (2, 1), "the gone endpoint was called once");
+
+    // A new URL is a new endpoint.
+    let moved = start("/moved");
+    assert_eq!(moved.recall_disabled().await.unwrap(), 0);
+    moved.publish(&mql).await;
+    assert_eq!(to("/moved"), 1);
+    first.subscribers()[1].id()
+}
+
+#[tokio::test]
+async fn a_410_outlives_the_process_in_memory() {
+    a_410_outlives_the_process(Arc::new(leadflow::store::InMemoryStore::new())).await;
+}
+
+#[tokio::test]
+async fn a_410_outlives_the_process_on_dynamodb_until_its_item_is_deleted() {
+    use leadflow::store::DisabledEndpoints;
+    let store = leadflow_tests::fresh_dynamo_store().await;
+    let gone = a_410_outlives_the_process(Arc::new(store.clone())).await;
+    let key = |pk: String| {
+        std::collections::HashMap::from([
+            ("PK".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(pk)),
+            ("SK".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S("DISABLED".into())),
+        ])
+    };
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(key(format!("WEBHOOK#{gone}"))))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the record of the 410");
+    assert!(item["url"].as_s().unwrap().ends_with("/gone"), "{item:?}");
+    // No lead image: the events function skips it; scans skip it.
+    assert!(leadflow_tests::all_leads(&store).await.is_empty());
+    // Deleting the record re-enables the endpoint.
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .set_key(Some(key(format!("WEBHOOK#{gone}"))))
+        .send()
+        .await
+        .unwrap();
+    assert!(store.disabled_endpoints(&[gone]).await.unwrap().is_empty());
+}

@@ -7,11 +7,17 @@
 //! response): the event source mapping hands the shard over again from that record, so
 //! a lead's events stay in order and nothing after the failure is skipped. A record
 //! whose image cannot be read as a lead is logged and counted, never retried forever.
+//!
+//! With a bus ([`EventBus`]), a record's events go onto it once its webhooks are
+//! delivered (or, with the webhook queue, queued): a record that comes again for its
+//! webhooks does not put its events twice; events the bus refuses make the record the
+//! batch item failure too.
 
 pub use aws_lambda_events::dynamodb::Event as DynamodbEvent;
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
+use crate::adapters::bus::EventBus;
 use crate::adapters::store::table;
 use crate::adapters::webhooks::delivery::{metric, Webhooks};
 use crate::domain::clock::Timestamp;
@@ -99,6 +105,8 @@ pub struct BatchReport {
     pub uncounted: usize,
     pub events: usize,
     pub delivered: usize,
+    /// Events put on the bus.
+    pub on_bus: usize,
     pub unreadable: usize,
     /// The sequence number the batch stopped at, if a delivery failed.
     pub failed_at: Option<String>,
@@ -108,6 +116,7 @@ pub struct BatchReport {
 pub async fn handle<C: FunnelCounter>(
     webhooks: &Webhooks,
     funnel: &C,
+    bus: Option<&EventBus>,
     batch: &Event,
 ) -> (DynamoDbEventResponse, BatchReport) {
     let mut report = BatchReport::default();
@@ -155,12 +164,18 @@ pub async fn handle<C: FunnelCounter>(
         report.events += events.len();
         let published = webhooks.publish(&events).await;
         report.delivered += published.delivered;
-        if !published.undelivered.is_empty() {
-            tracing::warn!(record = %record.event_id, sequence = ?record.change.sequence_number, undelivered = ?published.undelivered, "batch_stopped_at_undelivered_events");
+        let mut undelivered = published.undelivered;
+        if let (Some(bus), true) = (bus, undelivered.is_empty()) {
+            let refused = bus.put(&events).await;
+            report.on_bus += events.len() - refused.len();
+            undelivered.extend(refused.into_iter().map(|(id, _)| format!("{id} (bus)")));
+        }
+        if !undelivered.is_empty() {
+            tracing::warn!(record = %record.event_id, sequence = ?record.change.sequence_number, undelivered = ?undelivered, "batch_stopped_at_undelivered_events");
             stop_at(record, &mut report);
             break;
         }
     }
-    tracing::info!(records = report.records, counted = report.counted, events = report.events, delivered = report.delivered, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
+    tracing::info!(records = report.records, counted = report.counted, events = report.events, delivered = report.delivered, on_bus = report.on_bus, unreadable = report.unreadable, failed_at = ?report.failed_at, "stream_batch");
     (response, report)
 }

@@ -3,3 +3,4 @@
 
 pub mod events;
 pub mod scoring;
+pub mod webhook_retries;

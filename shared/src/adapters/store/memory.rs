@@ -33,6 +33,8 @@ pub struct InMemoryStore {
     funnel: Mutex<BTreeMap<Bucket, Tally>>,
     /// How far each lead is counted (its fold mark).
     folds: Mutex<BTreeMap<LeadId, FoldMark>>,
+    /// Disabled webhook endpoints: id -> (url, when).
+    disabled_endpoints: Mutex<BTreeMap<String, (String, Timestamp)>>,
 }
 
 impl InMemoryStore {
@@ -235,5 +237,21 @@ impl FunnelCounter for InMemoryStore {
         }
         self.apply(&mut folds, lead, fold);
         Ok(true)
+    }
+}
+
+impl crate::usecases::store::DisabledEndpoints for InMemoryStore {
+    async fn disable_endpoint(&self, endpoint: &str, url: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut disabled = self.disabled_endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        disabled.entry(endpoint.to_owned()).or_insert_with(|| (url.to_owned(), at));
+        Ok(())
+    }
+
+    async fn disabled_endpoints(
+        &self,
+        endpoints: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let disabled = self.disabled_endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(endpoints.iter().filter(|e| disabled.contains_key(*e)).cloned().collect())
     }
 }

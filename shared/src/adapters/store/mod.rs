@@ -13,7 +13,8 @@ use crate::domain::identity::LeadId;
 use crate::domain::lead::Lead;
 
 pub use crate::usecases::store::{
-    Checkpoint, Counted, FunnelCounter, LeadStore, Page, StoreError, MAX_PAGE, QUEUED_STAGES,
+    Checkpoint, Counted, DisabledEndpoints, FunnelCounter, LeadStore, Page, StoreError, MAX_PAGE,
+    QUEUED_STAGES,
 };
 
 pub use dynamodb::DynamoStore;

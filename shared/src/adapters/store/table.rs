@@ -10,6 +10,9 @@ pub const LEAD_PK_PREFIX: &str = "LEAD#";
 /// Progress of a long job (a full re-score): `CHECKPOINT#<key>`, `CHECKPOINT`.
 pub const CHECKPOINT_PK_PREFIX: &str = "CHECKPOINT#";
 pub const CHECKPOINT_SK: &str = "CHECKPOINT";
+/// A webhook endpoint that answered 410 Gone: `WEBHOOK#<subscriber id>` / `DISABLED`.
+pub const WEBHOOK_PK_PREFIX: &str = "WEBHOOK#";
+pub const WEBHOOK_DISABLED_SK: &str = "DISABLED";
 
 /// How far a lead's writes are counted into the funnel: `LEAD#<id>`, `FUNNEL`, with the
 /// lead's creation instant (`life`), its funnel event count (`through`) and a TTL a day

@@ -5,10 +5,11 @@
 //! waiting for a retry, the lead's later events queue behind it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -18,6 +19,23 @@ use tokio::time::Instant;
 use super::{signature_header, Subscriber};
 use crate::domain::events::{EventType, LeadEvent};
 use crate::domain::identity::LeadId;
+use crate::usecases::store::{DisabledEndpoints, StoreError};
+
+/// [`DisabledEndpoints`] as the webhooks hold it (any store, behind one pointer).
+pub trait EndpointMemory: Send + Sync {
+    fn remember<'a>(&'a self, endpoint: &'a str, url: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn recall<'a>(&'a self, endpoints: &'a [String]) -> BoxFuture<'a, Result<BTreeSet<String>, StoreError>>;
+}
+
+impl<S: DisabledEndpoints> EndpointMemory for S {
+    fn remember<'a>(&'a self, endpoint: &'a str, url: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.disable_endpoint(endpoint, url, crate::domain::clock::Timestamp::now()))
+    }
+
+    fn recall<'a>(&'a self, endpoints: &'a [String]) -> BoxFuture<'a, Result<BTreeSet<String>, StoreError>> {
+        Box::pin(self.disabled_endpoints(endpoints))
+    }
+}
 
 /// When failed deliveries are tried again: the first retry after `base`, each next one
 /// after twice the delay before, each at most `base * MAX_DELAY_FACTOR`, `retries` times;
@@ -43,6 +61,11 @@ impl RetryPolicy {
     pub fn delay(&self, n: u32) -> Duration {
         let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX).min(MAX_DELAY_FACTOR);
         self.base.saturating_mul(factor)
+    }
+
+    /// Every attempt: the first and each retry (the retry queue's `maxReceiveCount`).
+    pub fn attempts(&self) -> u32 {
+        self.retries + 1
     }
 
     /// The whole schedule: the wait before each retry.
@@ -103,7 +126,8 @@ pub enum RetryMode {
     InProcess,
     /// Not here: a failed event is reported `undelivered` and the lead's later events in
     /// the same call are held back, so the caller can have them delivered again in
-    /// order (the Lambda's event source mapping re-reads the stream from the failure).
+    /// order (the stream re-read from the failure). The Lambda without its queue
+    /// ([`Webhooks::with_queue`]: then deliveries go through the queue instead).
     Caller,
 }
 
@@ -128,6 +152,10 @@ pub struct Webhooks {
     mode: RetryMode,
     timeout: Duration,
     client: OnceLock<HttpsClient>,
+    /// Set: deliveries go through this queue ([`super::queue`]), [`Webhooks::publish`] only sends.
+    queue: Option<super::queue::RetryQueue>,
+    /// Where 410s are remembered across processes, if anywhere.
+    memory: Option<Arc<dyn EndpointMemory>>,
     // Held across deliveries: publishing and retrying never interleave, which is what
     // keeps one lead's events in order.
     state: tokio::sync::Mutex<State>,
@@ -144,6 +172,8 @@ impl Webhooks {
             mode,
             timeout: DEFAULT_TIMEOUT,
             client: OnceLock::new(),
+            queue: None,
+            memory: None,
             state: tokio::sync::Mutex::new(State::default()),
         }
     }
@@ -153,8 +183,65 @@ impl Webhooks {
         self
     }
 
+    /// Deliveries through an SQS FIFO queue: [`Webhooks::publish`] queues them, the
+    /// queue's consumer ([`super::queue::consume`]) attempts them.
+    pub fn with_queue(mut self, queue: super::queue::RetryQueue) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    pub fn queue(&self) -> Option<&super::queue::RetryQueue> {
+        self.queue.as_ref()
+    }
+
     pub fn subscribers(&self) -> &[Subscriber] {
         &self.subscribers
+    }
+
+    /// A subscriber by [`Subscriber::id`], with its position.
+    pub fn subscriber_by_id(&self, id: &str) -> Option<(usize, &Subscriber)> {
+        self.subscribers.iter().enumerate().find(|(_, s)| s.id() == id)
+    }
+
+    /// Subscriber `i` answered 410: no more events go to it.
+    pub async fn mark_gone(&self, i: usize) {
+        let mut state = self.state.lock().await;
+        self.gone(&mut state, i).await;
+    }
+
+    /// Remembers 410s in `store`, beyond this process ([`Webhooks::recall_disabled`]).
+    pub fn with_disabled_endpoints(mut self, store: Arc<dyn EndpointMemory>) -> Self {
+        self.memory = Some(store);
+        self
+    }
+
+    /// At start: the subscribers whose endpoint answered 410 before (in the store) are
+    /// not called. How many that is.
+    pub async fn recall_disabled(&self) -> Result<usize, StoreError> {
+        let Some(memory) = &self.memory else { return Ok(0) };
+        let ids: Vec<String> = self.subscribers.iter().map(Subscriber::id).collect();
+        let disabled = memory.recall(&ids).await?;
+        let mut state = self.state.lock().await;
+        for (i, id) in ids.iter().enumerate() {
+            if disabled.contains(id) && state.disabled.insert(i) {
+                tracing::warn!(url = %self.subscribers[i].url, "webhook_endpoint_disabled_before: it answered 410 Gone; delete its record or change the URL to call it again");
+            }
+        }
+        Ok(disabled.len())
+    }
+
+    /// Subscriber `i` answered 410: disabled here, and on record when there is a store.
+    async fn gone(&self, state: &mut State, i: usize) {
+        if !self.disable(state, i) {
+            return;
+        }
+        if let Some(memory) = &self.memory {
+            let subscriber = &self.subscribers[i];
+            if let Err(e) = memory.remember(&subscriber.id(), &subscriber.url).await {
+                // Still disabled in this process; a new one calls it once more.
+                tracing::error!(url = %subscriber.url, error = %e, "webhook_disable_not_recorded");
+            }
+        }
     }
 
     pub fn policy(&self) -> RetryPolicy {
@@ -219,6 +306,9 @@ impl Webhooks {
 
     /// Delivers a change's events, in order, to every subscriber that wants them.
     pub async fn publish(&self, events: &[LeadEvent]) -> Report {
+        if let Some(queue) = &self.queue {
+            return queue.enqueue(self, events).await;
+        }
         let mut report = Report::default();
         let mut state = self.state.lock().await;
         // Leads held back in this call (caller mode): (subscriber, lead).
@@ -252,7 +342,7 @@ impl Webhooks {
                 }
                 match self.attempt(subscriber, &pending).await {
                     Attempt::Delivered(_) => report.delivered += 1,
-                    Attempt::Gone => self.disable(&mut state, i),
+                    Attempt::Gone => self.gone(&mut state, i).await,
                     Attempt::Failed(why) => {
                         tracing::warn!(url = %subscriber.url, event = %pending.event_id, lead = %pending.lead_id, failure = %why, "webhook_failed");
                         match self.mode {
@@ -280,14 +370,17 @@ impl Webhooks {
         report
     }
 
-    fn disable(&self, state: &mut State, i: usize) {
-        if state.disabled.insert(i) {
+    /// Whether it was not disabled before.
+    fn disable(&self, state: &mut State, i: usize) -> bool {
+        let new = state.disabled.insert(i);
+        if new {
             let url = &self.subscribers[i].url;
             tracing::error!(url = %url, "webhook_endpoint_disabled: it answered 410 Gone; no more events are sent to it");
             metric("WebhookEndpointsDisabled", 1);
             // Whatever waited for it is dropped with it.
             state.parked.retain(|(s, _), _| *s != i);
         }
+        new
     }
 
     /// Retries every waiting delivery whose time has come (in process mode); a lead's
@@ -312,7 +405,7 @@ impl Webhooks {
                         state.parked.get_mut(&key).map(|p| p.queue.pop_front());
                     }
                     Attempt::Gone => {
-                        self.disable(&mut state, key.0);
+                        self.gone(&mut state, key.0).await;
                         break;
                     }
                     Attempt::Failed(why) => {

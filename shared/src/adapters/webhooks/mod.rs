@@ -8,6 +8,7 @@
 //! so a subscriber can rotate its secret without a gap).
 
 pub mod delivery;
+pub mod queue;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -77,6 +78,13 @@ pub struct Subscriber {
 impl Subscriber {
     pub fn wants(&self, kind: EventType) -> bool {
         self.events.as_ref().is_none_or(|e| e.contains(&kind))
+    }
+
+    /// A short stable name for the subscriber (by its URL, never its secret): the retry
+    /// queue's message groups and the record of a disabled endpoint use it.
+    pub fn id(&self) -> String {
+        use sha2::Digest as _;
+        hex::encode(&Sha256::digest(self.url.as_bytes())[..8])
     }
 
     /// The body this subscriber gets for an event.

@@ -2,6 +2,7 @@
 //! Split by concern: item mapping (`item`), listings (`listing`), the funnel's
 //! aggregates (`funnel`), the table's creation (`schema`), error mapping (`errors`).
 
+mod endpoints;
 mod errors;
 mod funnel;
 mod item;
