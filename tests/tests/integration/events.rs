@@ -22,6 +22,14 @@ use leadflow_tests::{endpoint, fresh_dynamo_store};
 
 const ID: &str = "7eca040473a28d575723c7f9bd59766e";
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The events of the walk from a form post to SAL and erasure, in order.
+const WALK: [&str; 5] = [
+    "lead.created",
+    "lead.stage_changed:mql",
+    "lead.stage_changed:sql",
+    "lead.stage_changed:sal",
+    "lead.erased",
+];
 
 fn hooks(url: &str, include_person: bool) -> Webhooks {
     let json = format!(r#"[{{"url": "{url}", "secret": "{SECRET}", "include_person": {include_person}}}]"#);
@@ -106,16 +114,7 @@ async fn the_walk_from_a_form_post_to_sal_and_erasure_tells_exactly_these_events
     assert!(outcomes.iter().all(Option::is_none), "{outcomes:?}");
 
     let got = rx.accepted("/crm");
-    assert_eq!(
-        types(&got),
-        [
-            "lead.created",
-            "lead.stage_changed:mql",
-            "lead.stage_changed:sql",
-            "lead.stage_changed:sal",
-            "lead.erased"
-        ]
-    );
+    assert_eq!(types(&got), WALK);
     assert!(got.iter().all(|r| r.verified), "{got:#?}");
     assert!(got.iter().all(|r| r.body["data"]["lead_id"] == ID));
     let sql = &got[2].body["data"];
@@ -171,18 +170,7 @@ async fn a_batch_that_fails_midway_comes_again_from_the_failure_and_nothing_is_l
     );
     assert_eq!(outcomes.last(), Some(&None));
     let got = rx.accepted("/crm");
-    assert_eq!(
-        types(&got),
-        [
-            "lead.created",
-            "lead.stage_changed:mql",
-            "lead.stage_changed:sql",
-            "lead.stage_changed:sal",
-            "lead.erased"
-        ],
-        "every event once, in order: {:#?}",
-        rx.received()
-    );
+    assert_eq!(types(&got), WALK, "every event once, in order: {:#?}", rx.received());
     let all = rx.received();
     let sql_id = &got[2].id;
     assert_eq!(all.iter().filter(|r| &r.id == sql_id).count(), 3, "503, no answer, 200: the same webhook-id");
@@ -516,16 +504,7 @@ async fn deliveries_go_through_the_fifo_queue_in_order_retried_with_backoff_then
 
     // /crm got every event once, in order, the first after two failures with one id.
     let got = rx.accepted("/crm");
-    assert_eq!(
-        types(&got),
-        [
-            "lead.created",
-            "lead.stage_changed:mql",
-            "lead.stage_changed:sql",
-            "lead.stage_changed:sal",
-            "lead.erased"
-        ]
-    );
+    assert_eq!(types(&got), WALK);
     assert!(got.iter().all(|r| r.verified));
     let crm_all: Vec<_> = rx.received().into_iter().filter(|r| r.path == "/crm").collect();
     assert_eq!(crm_all.len(), 7);
