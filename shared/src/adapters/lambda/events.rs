@@ -153,8 +153,9 @@ pub async fn handle<C: FunnelCounter>(
                 break;
             }
             Err(e) => {
-                // A request the table refuses (a bug, a misconfiguration) fails the same way
-                // on every delivery: holding the shard for it would stop every lead's events.
+                // A request the table refuses as malformed (a bug) fails the same way on every
+                // delivery: holding the shard for it would stop every lead's events. The
+                // lead's next write makes the count up.
                 tracing::error!(record = %record.event_id, error = %e, "uncounted_stream_record");
                 metric("UncountedStreamRecords", 1);
                 report.uncounted += 1;
