@@ -255,6 +255,31 @@ pub mod http {
         s
     }
 
+    /// The local server's HTTP side over the store `make` builds (which may start the
+    /// events follower too), on a runtime of its own as the binary runs it, on
+    /// 127.0.0.1; scope checks when `tokens` names any, open otherwise.
+    pub fn start_local_server<S, F, Fut>(make: F, tokens: leadflow_infra::local_server::Tokens) -> SocketAddr
+    where
+        S: leadflow::store::LeadStore + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = S>,
+    {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let store = make().await;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let auth = if tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
+                leadflow_infra::local_server::serve(listener, Arc::new(app(store, auth)), Arc::new(tokens))
+                    .await;
+            });
+        });
+        rx.recv().expect("the server started")
+    }
+
     /// An app over `store` with the test sources, scope checks, and a clock at [`NOW`].
     pub fn app<S>(store: S, auth: Auth) -> App<S> {
         App {

@@ -245,26 +245,14 @@ async fn an_unreadable_lead_image_is_counted_and_skipped_not_retried_forever() {
     assert!(!got.is_empty() && got.iter().all(|r| r.body["type"] != "lead.created"), "{:?}", types(&got));
 }
 
-/// Starts the local server's HTTP side and its events on a runtime of their own (as the
-/// binary does); `make` builds the store and starts the events follower.
+/// The local server with its events follower, open (no tokens).
 fn start_local<S, F, Fut>(make: F) -> std::net::SocketAddr
 where
     S: leadflow::store::LeadStore + 'static,
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = S>,
 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let store = make().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let tokens = Arc::new(leadflow_infra::local_server::Tokens::default());
-            leadflow_infra::local_server::serve(listener, Arc::new(app(store, Auth::Open)), tokens).await;
-        });
-    });
-    rx.recv().expect("the server started")
+    leadflow_tests::http::start_local_server(make, leadflow_infra::local_server::Tokens::default())
 }
 
 async fn http(

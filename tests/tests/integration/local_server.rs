@@ -1,37 +1,15 @@
 //! End to end over HTTP: the local server (the Lambda handlers behind a listener on
 //! 127.0.0.1) on both stores, from a form post to an accepted lead.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use leadflow::forms::sign_generic;
-use leadflow::http::Auth;
-use leadflow::store::{InMemoryStore, LeadStore};
-use leadflow_infra::local_server::{serve, Tokens};
-use leadflow_tests::http::{app, call, GENERIC_SECRET, NOW};
+use leadflow::store::InMemoryStore;
+use leadflow_infra::local_server::Tokens;
+use leadflow_tests::http::{call, start_local_server, GENERIC_SECRET, NOW};
 use leadflow_tests::{endpoint, fresh_dynamo_store};
 use serde_json::Value;
-
-fn start<S, F, Fut>(make: F, tokens: Tokens) -> SocketAddr
-where
-    S: LeadStore + 'static,
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = S>,
-{
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let store = make().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let auth = if tokens.0.is_empty() { Auth::Open } else { Auth::Scopes };
-            serve(listener, Arc::new(app(store, auth)), Arc::new(tokens)).await;
-        });
-    });
-    rx.recv().expect("the server started")
-}
 
 fn tokens() -> Tokens {
     let mut t = Tokens::default();
@@ -171,7 +149,7 @@ fn fifty_concurrent_posts_make_one_lead(addr: SocketAddr) {
 
 #[test]
 fn memory_store_walkthrough_to_sal() {
-    walkthrough(start(|| async { InMemoryStore::new() }, tokens()));
+    walkthrough(start_local_server(|| async { InMemoryStore::new() }, tokens()));
 }
 
 /// A fresh table with the local server's events function following its stream.
@@ -187,22 +165,22 @@ async fn dynamodb_with_events() -> leadflow::store::DynamoStore {
 
 #[test]
 fn dynamodb_store_walkthrough_to_sal() {
-    walkthrough(start(dynamodb_with_events, tokens()));
+    walkthrough(start_local_server(dynamodb_with_events, tokens()));
 }
 
 #[test]
 fn memory_store_fifty_concurrent_posts() {
-    fifty_concurrent_posts_make_one_lead(start(|| async { InMemoryStore::new() }, tokens()));
+    fifty_concurrent_posts_make_one_lead(start_local_server(|| async { InMemoryStore::new() }, tokens()));
 }
 
 #[test]
 fn dynamodb_store_fifty_concurrent_posts() {
-    fifty_concurrent_posts_make_one_lead(start(fresh_dynamo_store, tokens()));
+    fifty_concurrent_posts_make_one_lead(start_local_server(fresh_dynamo_store, tokens()));
 }
 
 #[test]
 fn open_sales_routes_without_tokens_and_oversized_bodies_refused() {
-    let addr = start(|| async { InMemoryStore::new() }, Tokens::default());
+    let addr = start_local_server(|| async { InMemoryStore::new() }, Tokens::default());
     let (status, _, body) = call(addr, "GET", "/leads", &[], b"");
     assert_eq!(status, 200, "{body}");
     let big = vec![b'x'; 200 * 1024];
@@ -212,7 +190,7 @@ fn open_sales_routes_without_tokens_and_oversized_bodies_refused() {
 
 #[test]
 fn requalify_as_of_a_future_instant() {
-    let addr = start(|| async { InMemoryStore::new() }, Tokens::default());
+    let addr = start_local_server(|| async { InMemoryStore::new() }, Tokens::default());
     let (status, _, body) = call(addr, "POST", "/intake/web", JSON,
         br#"{"email":"ceo@nordwind-logistik.de","job_title":"CEO","company_size":250,"country":"DE","purchase_timeframe":"within_3_months","budget_role":"decision_maker","inquiry_type":"sales","activity":"demo_request"}"#);
     assert_eq!(status, 202, "{body}");
@@ -234,7 +212,7 @@ fn requalify_as_of_a_future_instant() {
 
 #[test]
 fn the_private_requalify_route_is_guarded_like_the_sales_routes() {
-    let addr = start(|| async { InMemoryStore::new() }, tokens());
+    let addr = start_local_server(|| async { InMemoryStore::new() }, tokens());
     let (status, _, body) = call(addr, "POST", "/_local/requalify", &[], b"");
     assert_eq!(status, 401, "{body}");
     let reader = [("authorization", "Bearer reader-token")];
